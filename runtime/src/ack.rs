@@ -1,0 +1,202 @@
+//! Acknowledgements: replying to a client's request for one, and awaiting a client's reply.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::Stream;
+use futures_util::stream::FuturesUnordered;
+use serde::Serialize;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::error::{AckError, SendError};
+use crate::payload::Payload;
+use crate::socket::Socket;
+use crate::sync::lock;
+use crate::{Sid, socketio};
+
+/// Replies to an event whose sender asked for an acknowledgement (the client passed a
+/// callback to `emit`).
+///
+/// Replying is optional and happens at most once: `send` consumes the sender. Take it in a
+/// handler that acknowledges later, for example after a database write.
+///
+/// # Examples
+///
+/// ```
+/// use ferrio::{AckSender, Payload};
+///
+/// async fn on_save(payload: Payload, ack: AckSender) {
+///     // ... store the payload ...
+///     let _ = ack.send(("saved", payload.len()));
+/// }
+/// ```
+pub struct AckSender {
+    socket: Socket,
+    id: Option<u64>,
+}
+
+impl AckSender {
+    pub(crate) fn new(socket: Socket, id: Option<u64>) -> Self {
+        Self { socket, id }
+    }
+
+    /// Whether the client asked for an acknowledgement.
+    pub fn requested(&self) -> bool {
+        self.id.is_some()
+    }
+
+    /// Sends the acknowledgement: a tuple is several arguments, `()` none, anything else one.
+    /// Does nothing when the client asked for none.
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::emit`].
+    pub fn send<T: Serialize + ?Sized>(self, args: &T) -> Result<(), SendError> {
+        let Some(id) = self.id else { return Ok(()) };
+        let encoded = socketio::packet::encode_ack(self.socket.namespace(), id, args)?;
+        self.socket.send_encoded(&encoded)
+    }
+}
+
+impl fmt::Debug for AckSender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AckSender")
+            .field("socket", &self.socket.id())
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+/// The acknowledgements a socket awaits from its client, by ack id.
+#[derive(Debug, Default)]
+pub(crate) struct PendingAcks(Mutex<HashMap<u64, oneshot::Sender<Payload>>>);
+
+impl PendingAcks {
+    pub(crate) fn register(&self, id: u64) -> oneshot::Receiver<Payload> {
+        let (sender, receiver) = oneshot::channel();
+        lock(&self.0).insert(id, sender);
+        receiver
+    }
+
+    /// Delivers a client's reply; `false` if no acknowledgement with that id is awaited.
+    pub(crate) fn resolve(&self, id: u64, payload: Payload) -> bool {
+        match lock(&self.0).remove(&id) {
+            Some(sender) => sender.send(payload).is_ok(),
+            None => false,
+        }
+    }
+
+    pub(crate) fn forget(&self, id: u64) {
+        lock(&self.0).remove(&id);
+    }
+
+    /// Fails every awaited acknowledgement (the socket disconnected).
+    pub(crate) fn clear(&self) {
+        lock(&self.0).clear();
+    }
+}
+
+/// One awaited reply; forgets its registration if it times out, so that nothing piles up for
+/// a client that never answers.
+pub(crate) struct AckWaiter {
+    pub(crate) socket: Socket,
+    pub(crate) id: u64,
+    pub(crate) receiver: oneshot::Receiver<Payload>,
+}
+
+impl AckWaiter {
+    pub(crate) async fn wait(self, deadline: Instant) -> Result<Payload, AckError> {
+        match tokio::time::timeout_at(deadline, self.receiver).await {
+            Ok(Ok(payload)) => Ok(payload),
+            Ok(Err(_)) => Err(AckError::disconnected()),
+            Err(_) => {
+                self.socket.forget_ack(self.id);
+                Err(AckError::timeout())
+            }
+        }
+    }
+}
+
+type Reply = Pin<Box<dyn Future<Output = (Sid, Result<Payload, AckError>)> + Send>>;
+
+/// The acknowledgements of a broadcast, in the order they arrive: one item per addressed
+/// socket, its reply or why there is none. Every item arrives before the timeout.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn f(io: ferrio::SocketIo) {
+/// use std::time::Duration;
+///
+/// let replies = io.to("voters").timeout(Duration::from_secs(5)).emit_with_ack("vote", ()).collect().await;
+/// for (sid, reply) in replies {
+///     match reply {
+///         Ok(payload) => println!("{sid} voted {:?}", payload.values()),
+///         Err(error) => println!("{sid}: {error}"),
+///     }
+/// }
+/// # }
+/// ```
+#[must_use = "streams do nothing unless polled"]
+pub struct AckStream {
+    replies: FuturesUnordered<Reply>,
+    deadline: Instant,
+}
+
+impl AckStream {
+    pub(crate) fn new(timeout: Duration) -> Self {
+        Self {
+            replies: FuturesUnordered::new(),
+            deadline: Instant::now() + timeout,
+        }
+    }
+
+    /// Adds one socket's awaited reply (or the reason it cannot come).
+    pub(crate) fn push(&mut self, sid: Sid, waiter: Result<AckWaiter, SendError>) {
+        let deadline = self.deadline;
+        self.replies.push(Box::pin(async move {
+            let reply = match waiter {
+                Ok(waiter) => waiter.wait(deadline).await,
+                Err(error) => Err(error.into()),
+            };
+            (sid, reply)
+        }));
+    }
+
+    /// How many replies are still to come.
+    pub fn len(&self) -> usize {
+        self.replies.len()
+    }
+
+    /// Whether every reply has come.
+    pub fn is_empty(&self) -> bool {
+        self.replies.is_empty()
+    }
+
+    /// Waits for every reply.
+    pub async fn collect(self) -> Vec<(Sid, Result<Payload, AckError>)> {
+        futures_util::StreamExt::collect(self).await
+    }
+}
+
+impl Stream for AckStream {
+    type Item = (Sid, Result<Payload, AckError>);
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.replies).poll_next(cx)
+    }
+}
+
+impl fmt::Debug for AckStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AckStream")
+            .field("pending", &self.len())
+            .finish()
+    }
+}

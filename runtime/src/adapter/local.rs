@@ -1,0 +1,182 @@
+//! The in-memory adapter: a room index for one server.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::RwLock;
+use std::time::Duration;
+
+use super::{Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalNamespace, Room};
+use crate::Sid;
+use crate::ack::AckStream;
+use crate::error::SendError;
+use crate::sync::{read, write};
+
+/// The default adapter: rooms and broadcasts among the sockets of this server.
+///
+/// Room membership sits behind one read-write lock per namespace; a broadcast takes the read
+/// lock once to select its sockets, then delivers the shared packet outside it.
+#[derive(Debug)]
+pub struct LocalAdapter {
+    namespace: LocalNamespace,
+    index: RwLock<Index>,
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    rooms: HashMap<Room, HashSet<Sid>>,
+    sids: HashMap<Sid, HashSet<Room>>,
+}
+
+impl LocalAdapter {
+    /// Creates the adapter of a namespace.
+    pub fn new(namespace: LocalNamespace) -> Self {
+        Self {
+            namespace,
+            index: RwLock::new(Index::default()),
+        }
+    }
+
+    /// The local sockets the options address, each once.
+    pub fn select(&self, options: &BroadcastOptions) -> Vec<Sid> {
+        let index = read(&self.index);
+        let excluded = |sid: &Sid| {
+            options.except.iter().any(|room| {
+                index
+                    .rooms
+                    .get(room)
+                    .is_some_and(|members| members.contains(sid))
+            })
+        };
+        if options.rooms.is_empty() {
+            return index
+                .sids
+                .keys()
+                .filter(|sid| !excluded(sid))
+                .copied()
+                .collect();
+        }
+        let mut seen = HashSet::new();
+        options
+            .rooms
+            .iter()
+            .filter_map(|room| index.rooms.get(room))
+            .flatten()
+            .filter(|sid| !excluded(sid) && seen.insert(**sid))
+            .copied()
+            .collect()
+    }
+}
+
+impl Adapter for LocalAdapter {
+    fn add_all(&self, sid: Sid, rooms: &[Room]) {
+        let mut index = write(&self.index);
+        for room in rooms {
+            index.rooms.entry(room.clone()).or_default().insert(sid);
+        }
+        index
+            .sids
+            .entry(sid)
+            .or_default()
+            .extend(rooms.iter().cloned());
+    }
+
+    fn del(&self, sid: Sid, room: &Room) {
+        let mut index = write(&self.index);
+        if let Some(members) = index.rooms.get_mut(room) {
+            members.remove(&sid);
+            if members.is_empty() {
+                index.rooms.remove(room);
+            }
+        }
+        if let Some(rooms) = index.sids.get_mut(&sid) {
+            rooms.remove(room);
+        }
+    }
+
+    fn del_all(&self, sid: Sid) {
+        let mut index = write(&self.index);
+        let Some(rooms) = index.sids.remove(&sid) else {
+            return;
+        };
+        for room in rooms {
+            if let Some(members) = index.rooms.get_mut(&room) {
+                members.remove(&sid);
+                if members.is_empty() {
+                    index.rooms.remove(&room);
+                }
+            }
+        }
+    }
+
+    fn socket_rooms(&self, sid: Sid) -> Vec<Room> {
+        read(&self.index)
+            .sids
+            .get(&sid)
+            .map(|rooms| rooms.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn broadcast(
+        &self,
+        packet: &BroadcastPacket,
+        options: &BroadcastOptions,
+    ) -> Result<(), SendError> {
+        let Some(namespace) = self.namespace.get() else {
+            return Err(SendError::closed());
+        };
+        for sid in self.select(options) {
+            if let Some(socket) = namespace.socket(sid) {
+                // A failure here concerns that socket alone, and is logged where it happens.
+                let _ = socket.send_encoded(&packet.0);
+            }
+        }
+        Ok(())
+    }
+
+    fn broadcast_with_ack(
+        &self,
+        packet: BroadcastPacket,
+        ack_id: u64,
+        options: &BroadcastOptions,
+        timeout: Duration,
+    ) -> AckStream {
+        let mut acks = AckStream::new(timeout);
+        if let Some(namespace) = self.namespace.get() {
+            for sid in self.select(options) {
+                if let Some(socket) = namespace.socket(sid) {
+                    acks.push(sid, socket.send_with_ack_id(&packet.0, ack_id));
+                }
+            }
+        }
+        acks
+    }
+
+    fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<Sid>> {
+        let sids = self.select(options);
+        Box::pin(async move { sids })
+    }
+
+    fn add_sockets(&self, options: &BroadcastOptions, rooms: &[Room]) {
+        for sid in self.select(options) {
+            self.add_all(sid, rooms);
+        }
+    }
+
+    fn del_sockets(&self, options: &BroadcastOptions, rooms: &[Room]) {
+        for sid in self.select(options) {
+            for room in rooms {
+                self.del(sid, room);
+            }
+        }
+    }
+
+    fn disconnect_sockets(&self, options: &BroadcastOptions, close: bool) {
+        let Some(namespace) = self.namespace.get() else {
+            return;
+        };
+        for sid in self.select(options) {
+            if let Some(socket) = namespace.socket(sid) {
+                socket.disconnect_from_server(close);
+            }
+        }
+    }
+}

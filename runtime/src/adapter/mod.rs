@@ -1,0 +1,131 @@
+//! Rooms and broadcasting, behind a trait so that a cluster adapter (Redis) can replace the
+//! in-memory one without touching handlers.
+
+mod local;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+pub use local::LocalAdapter;
+
+use crate::Sid;
+use crate::ack::AckStream;
+use crate::error::SendError;
+use crate::namespace::Namespace;
+use crate::socketio::packet::Encoded;
+
+/// A room name. Every socket is in the room named by its own id.
+pub type Room = Arc<str>;
+
+/// A future returned by an adapter.
+pub type AdapterFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Which sockets an operation addresses: those in any of `rooms` (every socket when empty),
+/// minus those in any of `except`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BroadcastOptions {
+    /// The rooms addressed; empty means the whole namespace.
+    pub rooms: HashSet<Room>,
+    /// Rooms whose sockets are left out (a sender excluding itself lists its own id).
+    pub except: HashSet<Room>,
+    /// Only the sockets of this server, even in a cluster.
+    pub local: bool,
+}
+
+/// A packet encoded once, shared by every socket it is delivered to.
+#[derive(Debug, Clone)]
+pub struct BroadcastPacket(pub(crate) Encoded);
+
+/// The rooms and broadcasts of one namespace.
+///
+/// ferrio calls these methods; an implementation keeps the room index and delivers packets
+/// through the [`LocalNamespace`] it was created with. A cluster adapter also forwards each
+/// operation to the other servers and merges their answers, which is why the queries are
+/// asynchronous.
+pub trait Adapter: Send + Sync + 'static {
+    /// Adds a socket to rooms.
+    fn add_all(&self, sid: Sid, rooms: &[Room]);
+    /// Removes a socket from a room.
+    fn del(&self, sid: Sid, room: &Room);
+    /// Removes a socket from every room.
+    fn del_all(&self, sid: Sid);
+    /// The rooms a local socket is in.
+    fn socket_rooms(&self, sid: Sid) -> Vec<Room>;
+
+    /// Delivers a packet to every addressed socket.
+    ///
+    /// # Errors
+    ///
+    /// Never for a socket's own failure (a slow client is disconnected and logged); an
+    /// adapter returns an error only when it cannot reach the sockets at all.
+    fn broadcast(
+        &self,
+        packet: &BroadcastPacket,
+        options: &BroadcastOptions,
+    ) -> Result<(), SendError>;
+
+    /// Delivers a packet that asks each socket for an acknowledgement, and streams the answers.
+    fn broadcast_with_ack(
+        &self,
+        packet: BroadcastPacket,
+        ack_id: u64,
+        options: &BroadcastOptions,
+        timeout: Duration,
+    ) -> AckStream;
+
+    /// The ids of the addressed sockets.
+    fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<Sid>>;
+
+    /// Makes the addressed sockets join rooms.
+    fn add_sockets(&self, options: &BroadcastOptions, rooms: &[Room]);
+
+    /// Makes the addressed sockets leave rooms.
+    fn del_sockets(&self, options: &BroadcastOptions, rooms: &[Room]);
+
+    /// Disconnects the addressed sockets (and their whole connection when `close`).
+    fn disconnect_sockets(&self, options: &BroadcastOptions, close: bool);
+}
+
+/// Creates the adapter of each namespace.
+pub trait AdapterFactory: Send + Sync + 'static {
+    /// Creates the adapter of a namespace.
+    fn create(&self, namespace: LocalNamespace) -> Arc<dyn Adapter>;
+}
+
+impl<F, A> AdapterFactory for F
+where
+    F: Fn(LocalNamespace) -> A + Send + Sync + 'static,
+    A: Adapter,
+{
+    fn create(&self, namespace: LocalNamespace) -> Arc<dyn Adapter> {
+        Arc::new(self(namespace))
+    }
+}
+
+/// The sockets of one namespace on this server, as an adapter reaches them.
+#[derive(Clone)]
+pub struct LocalNamespace(pub(crate) Weak<Namespace>);
+
+impl LocalNamespace {
+    /// The namespace's path, such as `/` or `/chat`.
+    pub fn path(&self) -> String {
+        self.0
+            .upgrade()
+            .map(|ns| ns.path.to_string())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn get(&self) -> Option<Arc<Namespace>> {
+        self.0.upgrade()
+    }
+}
+
+impl fmt::Debug for LocalNamespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("LocalNamespace").field(&self.path()).finish()
+    }
+}

@@ -1,0 +1,200 @@
+//! HTTP routing of Engine.IO requests: the handshake, polling, WebSocket, CORS and errors.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Full;
+
+use super::config::{Cors, Transport};
+use super::engine::{Engine, EngineHandler};
+use super::session::{Handshake, query_param};
+use super::transport::{polling, websocket};
+
+/// The body of every response ferrio writes.
+pub type ResponseBody = Full<Bytes>;
+
+/// The errors of the Engine.IO protocol, answered with HTTP 400 (403 for a refused origin)
+/// and a JSON body `{"code": .., "message": ..}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProtocolError {
+    UnknownTransport,
+    UnknownSid,
+    BadHandshakeMethod,
+    BadRequest,
+    Forbidden,
+    UnsupportedProtocolVersion,
+}
+
+impl ProtocolError {
+    fn code(self) -> u8 {
+        match self {
+            Self::UnknownTransport => 0,
+            Self::UnknownSid => 1,
+            Self::BadHandshakeMethod => 2,
+            Self::BadRequest => 3,
+            Self::Forbidden => 4,
+            Self::UnsupportedProtocolVersion => 5,
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Self::UnknownTransport => "Transport unknown",
+            Self::UnknownSid => "Session ID unknown",
+            Self::BadHandshakeMethod => "Bad handshake method",
+            Self::BadRequest => "Bad request",
+            Self::Forbidden => "Forbidden",
+            Self::UnsupportedProtocolVersion => "Unsupported protocol version",
+        }
+    }
+
+    fn status(self) -> StatusCode {
+        match self {
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// Everything a response needs to carry CORS headers.
+pub(crate) struct ResponseContext {
+    origin: Option<HeaderValue>,
+}
+
+impl ResponseContext {
+    pub(crate) fn respond(
+        &self,
+        status: StatusCode,
+        content_type: &'static str,
+        body: Bytes,
+    ) -> Response<ResponseBody> {
+        let mut response = Response::new(Full::new(body));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let Some(origin) = &self.origin {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
+        }
+        response
+    }
+
+    pub(crate) fn error(&self, error: ProtocolError) -> Response<ResponseBody> {
+        let body = serde_json::json!({ "code": error.code(), "message": error.message() });
+        self.respond(error.status(), "application/json", body.to_string().into())
+    }
+}
+
+/// Answers one HTTP request addressed to the Engine.IO path.
+pub(crate) async fn handle<H, B>(
+    engine: &Arc<Engine<H>>,
+    request: Request<B>,
+) -> Response<ResponseBody>
+where
+    H: EngineHandler,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let context = cors_context(&engine.config.cors, &request);
+    if let Some(Err(())) = origin_allowed(&engine.config.cors, &request) {
+        return context.error(ProtocolError::Forbidden);
+    }
+    if request.method() == Method::OPTIONS {
+        return preflight(&context, &request);
+    }
+    match route(engine, request, &context).await {
+        Ok(response) => response,
+        Err(error) => context.error(error),
+    }
+}
+
+async fn route<H, B>(
+    engine: &Arc<Engine<H>>,
+    request: Request<B>,
+    context: &ResponseContext,
+) -> Result<Response<ResponseBody>, ProtocolError>
+where
+    H: EngineHandler,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let query = request.uri().query().unwrap_or_default();
+    let transport = query_param(query, "transport")
+        .and_then(Transport::from_query)
+        .filter(|t| engine.config.allows(*t))
+        .ok_or(ProtocolError::UnknownTransport)?;
+    if query_param(query, "EIO") != Some("4") {
+        return Err(ProtocolError::UnsupportedProtocolVersion);
+    }
+    let wants_websocket = websocket::is_upgrade_request(&request);
+    if wants_websocket != (transport == Transport::Websocket) {
+        return Err(ProtocolError::BadRequest);
+    }
+
+    let Some(sid) = query_param(query, "sid") else {
+        if request.method() != Method::GET {
+            return Err(ProtocolError::BadHandshakeMethod);
+        }
+        let handshake = handshake_of(&request);
+        return Ok(match transport {
+            Transport::Polling => polling::open(engine, handshake, context),
+            Transport::Websocket => websocket::open(engine, request, handshake)?,
+        });
+    };
+
+    let session = engine.session(sid).ok_or(ProtocolError::UnknownSid)?;
+    match transport {
+        Transport::Websocket => websocket::upgrade(engine, session, request),
+        Transport::Polling if !session.is_polling() => Err(ProtocolError::BadRequest),
+        Transport::Polling => match *request.method() {
+            Method::GET => Ok(polling::poll(&session, engine.config.max_payload, context).await),
+            Method::POST => Ok(polling::receive(engine, &session, request, context).await),
+            _ => Err(ProtocolError::BadRequest),
+        },
+    }
+}
+
+fn handshake_of<B>(request: &Request<B>) -> Handshake {
+    Handshake {
+        uri: request.uri().clone(),
+        headers: request.headers().clone(),
+    }
+}
+
+/// `None` when the request has no `Origin` header or CORS is not restricted.
+fn origin_allowed<B>(cors: &Cors, request: &Request<B>) -> Option<Result<(), ()>> {
+    let origin = request.headers().get(header::ORIGIN)?;
+    let origin = origin.to_str().unwrap_or_default();
+    Some(if cors.allows(origin) { Ok(()) } else { Err(()) })
+}
+
+fn cors_context<B>(cors: &Cors, request: &Request<B>) -> ResponseContext {
+    let origin = match cors {
+        Cors::Disabled => None,
+        Cors::Any | Cors::Origins(_) => request.headers().get(header::ORIGIN).cloned(),
+    };
+    ResponseContext { origin }
+}
+
+fn preflight<B>(context: &ResponseContext, request: &Request<B>) -> Response<ResponseBody> {
+    let mut response = context.respond(StatusCode::NO_CONTENT, "text/plain", Bytes::new());
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    if let Some(requested) = request
+        .headers()
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+    {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested.clone());
+    }
+    response
+}

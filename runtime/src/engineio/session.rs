@@ -1,0 +1,294 @@
+//! One Engine.IO session: its identity, its bounded outgoing queue, its heartbeat and its end.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use http::{HeaderMap, Uri};
+use tokio::sync::{Mutex, Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::config::Transport;
+use super::frame::Frame;
+use crate::Sid;
+use crate::error::SendError;
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The client closed the connection or sent the close packet.
+    TransportClose,
+    /// The connection failed, or the client broke a rule of the transport (an oversized
+    /// message, overlapping requests).
+    TransportError,
+    /// The client did not answer a ping within the ping timeout.
+    PingTimeout,
+    /// The client sent something that is not a valid packet.
+    ParseError,
+    /// The server closed the session.
+    ForcedClose,
+    /// The server is shutting down.
+    ServerShutdown,
+    /// The client did not drain its outgoing queue fast enough and the queue filled up.
+    SlowClient,
+}
+
+impl CloseReason {
+    /// The reason as socket.io names it (`"transport close"`, `"ping timeout"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TransportClose => "transport close",
+            Self::TransportError => "transport error",
+            Self::PingTimeout => "ping timeout",
+            Self::ParseError => "parse error",
+            Self::ForcedClose => "forced close",
+            Self::ServerShutdown => "server shutting down",
+            Self::SlowClient => "slow client",
+        }
+    }
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The HTTP request that opened a session.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    /// The request's URI, with its query string.
+    pub uri: Uri,
+    /// The request's headers.
+    pub headers: HeaderMap,
+}
+
+impl Handshake {
+    /// The value of a query parameter of the handshake request, percent-decoding not applied.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use ferrio::engineio::Handshake;
+    /// let handshake = Handshake {
+    ///     uri: "/socket.io/?EIO=4&transport=polling&room=lobby".parse().unwrap(),
+    ///     headers: Default::default(),
+    /// };
+    /// assert_eq!(handshake.query("room"), Some("lobby"));
+    /// assert_eq!(handshake.query("missing"), None);
+    /// ```
+    pub fn query(&self, key: &str) -> Option<&str> {
+        query_param(self.uri.query()?, key)
+    }
+}
+
+pub(crate) fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (k == key).then_some(v)
+    })
+}
+
+const POLLING: u8 = 0;
+const UPGRADING: u8 = 1;
+const WEBSOCKET: u8 = 2;
+
+/// An open Engine.IO session, with the data its handler attached to it.
+///
+/// Frames sent to a session go through one bounded queue, drained by whichever transport the
+/// client currently uses, so they leave in the order they were sent, across the upgrade from
+/// polling to WebSocket.
+pub struct Session<D> {
+    sid: Sid,
+    handshake: Handshake,
+    data: D,
+    outbox: mpsc::Sender<Frame>,
+    pub(crate) inbox: Mutex<mpsc::Receiver<Frame>>,
+    transport: AtomicU8,
+    pub(crate) posting: AtomicBool,
+    closed: CancellationToken,
+    close_reason: OnceLock<CloseReason>,
+    pub(crate) pong: Notify,
+    pub(crate) release_poll: Notify,
+}
+
+impl<D> Session<D> {
+    pub(crate) fn new(
+        transport: Transport,
+        handshake: Handshake,
+        data: D,
+        queue_len: usize,
+    ) -> Self {
+        let (outbox, inbox) = mpsc::channel(queue_len);
+        let transport = match transport {
+            Transport::Polling => POLLING,
+            Transport::Websocket => WEBSOCKET,
+        };
+        Self {
+            sid: Sid::random(),
+            handshake,
+            data,
+            outbox,
+            inbox: Mutex::new(inbox),
+            transport: AtomicU8::new(transport),
+            posting: AtomicBool::new(false),
+            closed: CancellationToken::new(),
+            close_reason: OnceLock::new(),
+            pong: Notify::new(),
+            release_poll: Notify::new(),
+        }
+    }
+
+    /// The session id.
+    pub fn sid(&self) -> Sid {
+        self.sid
+    }
+
+    /// The request that opened the session.
+    pub fn handshake(&self) -> &Handshake {
+        &self.handshake
+    }
+
+    /// The data the handler attached to this session.
+    pub fn data(&self) -> &D {
+        &self.data
+    }
+
+    /// The transport the client uses now. During an upgrade this is still polling.
+    pub fn transport(&self) -> Transport {
+        match self.transport.load(Ordering::Acquire) {
+            WEBSOCKET => Transport::Websocket,
+            _ => Transport::Polling,
+        }
+    }
+
+    pub(crate) fn begin_upgrade(&self) -> bool {
+        self.transport
+            .compare_exchange(POLLING, UPGRADING, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    pub(crate) fn cancel_upgrade(&self) {
+        let _ = self.transport.compare_exchange(
+            UPGRADING,
+            POLLING,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+    }
+
+    pub(crate) fn finish_upgrade(&self) {
+        self.transport.store(WEBSOCKET, Ordering::Release);
+        // Let a pending poll return so the WebSocket writer can take over the queue.
+        self.release_poll.notify_one();
+    }
+
+    /// Whether the client still polls (an upgrade in progress included).
+    pub(crate) fn is_polling(&self) -> bool {
+        self.transport.load(Ordering::Acquire) != WEBSOCKET
+    }
+
+    /// Sends a text message.
+    ///
+    /// # Errors
+    ///
+    /// Fails if the session is closed, or if the client's queue is full; in that case the
+    /// session is closed with [`CloseReason::SlowClient`] and the reason is logged.
+    pub fn send_text(&self, message: &str) -> Result<(), SendError> {
+        self.send_frame(Frame::text(message))
+    }
+
+    /// Sends a binary message.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_text`](Self::send_text).
+    pub fn send_binary(&self, message: bytes::Bytes) -> Result<(), SendError> {
+        self.send_frame(Frame::Binary(message))
+    }
+
+    pub(crate) fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
+        if self.closed.is_cancelled() {
+            return Err(SendError::closed());
+        }
+        match self.outbox.try_send(frame) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(sid = %self.sid, "closing a client too slow to drain its queue");
+                self.close(CloseReason::SlowClient);
+                Err(SendError::slow_client())
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::closed()),
+        }
+    }
+
+    /// Closes the session: the close packet is queued behind what was already sent, and the
+    /// session ends once the client received it (or at once if the queue is full).
+    pub fn disconnect(&self) {
+        self.disconnect_with(CloseReason::ForcedClose);
+    }
+
+    /// As [`disconnect`](Self::disconnect), reporting `reason`. A client that never collects
+    /// the close packet is closed by the heartbeat, still with this reason.
+    pub(crate) fn disconnect_with(&self, reason: CloseReason) {
+        let _ = self.close_reason.set(reason);
+        if self.send_frame(Frame::Close).is_err() {
+            self.close(reason);
+        }
+    }
+
+    /// Ends the session at once. The first reason given is the one reported.
+    pub(crate) fn close(&self, reason: CloseReason) {
+        if self.close_reason.set(reason).is_ok() {
+            tracing::debug!(sid = %self.sid, %reason, "closing session");
+        }
+        self.closed.cancel();
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.is_cancelled()
+    }
+
+    pub(crate) fn closed(&self) -> tokio_util::sync::WaitForCancellationFuture<'_> {
+        self.closed.cancelled()
+    }
+
+    pub(crate) fn close_reason(&self) -> CloseReason {
+        self.close_reason
+            .get()
+            .copied()
+            .unwrap_or(CloseReason::ForcedClose)
+    }
+}
+
+impl<D> fmt::Debug for Session<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("sid", &self.sid)
+            .field("transport", &self.transport())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs the heartbeat until the client misses a pong: ping one interval after the handshake,
+/// then wait at most the timeout for the pong, and again.
+pub(crate) async fn heartbeat<D>(
+    session: &Arc<Session<D>>,
+    interval: std::time::Duration,
+    timeout: std::time::Duration,
+) -> CloseReason {
+    loop {
+        tokio::time::sleep(interval).await;
+        let pong = session.pong.notified();
+        tokio::pin!(pong);
+        pong.as_mut().enable();
+        if session.send_frame(Frame::Ping).is_err() {
+            return session.close_reason();
+        }
+        if tokio::time::timeout(timeout, pong).await.is_err() {
+            return CloseReason::PingTimeout;
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! HTTP long-polling: the handshake response, the pending GET that carries server packets,
+//! and the POST that carries client packets.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+
+use super::on_text_packet;
+use crate::engineio::config::Transport;
+use crate::engineio::engine::{Engine, EngineHandler};
+use crate::engineio::frame::{Frame, Message};
+use crate::engineio::payload::{self, PayloadPacket};
+use crate::engineio::service::{ResponseBody, ResponseContext};
+use crate::engineio::session::{CloseReason, Handshake, Session};
+
+const TEXT: &str = "text/plain; charset=UTF-8";
+
+/// Opens a session over polling: the response carries the open packet.
+pub(crate) fn open<H: EngineHandler>(
+    engine: &Arc<Engine<H>>,
+    handshake: Handshake,
+    context: &ResponseContext,
+) -> Response<ResponseBody> {
+    let session = engine.open(Transport::Polling, handshake);
+    let open = engine.open_packet(session.sid(), Transport::Polling);
+    engine.handler.on_open(&session);
+    context.respond(StatusCode::OK, TEXT, open.into())
+}
+
+/// Answers a GET: waits for frames, then returns every queued frame that fits `max_payload`.
+///
+/// A second GET while one is pending breaks the protocol and closes the session.
+pub(crate) async fn poll<D>(
+    session: &Arc<Session<D>>,
+    max_payload: usize,
+    context: &ResponseContext,
+) -> Response<ResponseBody> {
+    let bad_request = || context.error(crate::engineio::service::ProtocolError::BadRequest);
+    let Ok(mut inbox) = session.inbox.try_lock() else {
+        tracing::info!(sid = %session.sid(), "overlapping GET requests; closing");
+        session.close(CloseReason::TransportError);
+        return bad_request();
+    };
+    if !session.is_polling() {
+        return bad_request();
+    }
+    let first = tokio::select! {
+        biased;
+        frame = inbox.recv() => frame.unwrap_or(Frame::Close),
+        () = session.closed() => Frame::Close,
+        () = session.release_poll.notified() => Frame::Noop,
+    };
+    let mut size = payload::encoded_len(&first);
+    let mut frames = vec![first];
+    while size < max_payload && !matches!(frames.last(), Some(Frame::Close)) {
+        match inbox.try_recv() {
+            Ok(frame) => {
+                size += payload::encoded_len(&frame) + 1;
+                frames.push(frame);
+            }
+            Err(_) => break,
+        }
+    }
+    drop(inbox);
+    if matches!(frames.last(), Some(Frame::Close)) {
+        session.close(session.close_reason());
+    }
+    context.respond(StatusCode::OK, TEXT, payload::encode(&frames))
+}
+
+/// Answers a POST: decodes its packets and hands them to the handler, in order.
+///
+/// A body larger than `max_payload` is refused with HTTP 413 and closes the session; a body
+/// that does not decode is refused with HTTP 400 and closes the session.
+pub(crate) async fn receive<H, B>(
+    engine: &Arc<Engine<H>>,
+    session: &Arc<Session<H::Data>>,
+    request: Request<B>,
+    context: &ResponseContext,
+) -> Response<ResponseBody>
+where
+    H: EngineHandler,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let bad_request = || context.error(crate::engineio::service::ProtocolError::BadRequest);
+    if session.posting.swap(true, Ordering::AcqRel) {
+        tracing::info!(sid = %session.sid(), "overlapping POST requests; closing");
+        session.close(CloseReason::TransportError);
+        return bad_request();
+    }
+    let body = match Limited::new(request.into_body(), engine.config.max_payload)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => {
+            session.posting.store(false, Ordering::Release);
+            let too_large = error.is::<http_body_util::LengthLimitError>();
+            tracing::info!(sid = %session.sid(), %error, "polling request body refused; closing");
+            session.close(CloseReason::TransportError);
+            return if too_large {
+                context.respond(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    TEXT,
+                    Bytes::from_static(b"payload too large"),
+                )
+            } else {
+                bad_request()
+            };
+        }
+    };
+    let accepted = dispatch(engine, session, &body);
+    session.posting.store(false, Ordering::Release);
+    if accepted {
+        context.respond(StatusCode::OK, "text/html", Bytes::from_static(b"ok"))
+    } else {
+        bad_request()
+    }
+}
+
+/// Hands each packet of a POST body to the handler; `false` (and the session closed) on the
+/// first packet that does not decode.
+fn dispatch<H: EngineHandler>(
+    engine: &Engine<H>,
+    session: &Arc<Session<H::Data>>,
+    body: &[u8],
+) -> bool {
+    let Ok(text) = std::str::from_utf8(body) else {
+        tracing::info!(sid = %session.sid(), "polling payload is not UTF-8; closing");
+        session.close(CloseReason::ParseError);
+        return false;
+    };
+    for packet in payload::decode(text) {
+        if session.is_closed() {
+            break;
+        }
+        match packet {
+            Ok(PayloadPacket::Text(packet)) => on_text_packet(&engine.handler, session, packet),
+            Ok(PayloadPacket::Binary(data)) => {
+                engine.handler.on_message(session, Message::Binary(data))
+            }
+            Err(error) => {
+                tracing::info!(sid = %session.sid(), %error, "closing");
+                session.close(CloseReason::ParseError);
+                return false;
+            }
+        }
+    }
+    true
+}

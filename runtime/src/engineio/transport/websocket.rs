@@ -1,0 +1,260 @@
+//! WebSocket: direct connections, the upgrade from polling, and the read and write loops.
+
+use std::sync::Arc;
+
+use futures_util::{SinkExt, StreamExt};
+use http::header::{self, HeaderValue};
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
+
+use super::on_text_packet;
+use crate::engineio::config::{EngineConfig, Transport};
+use crate::engineio::engine::{Engine, EngineHandler};
+use crate::engineio::frame::{Frame, Message};
+use crate::engineio::packet::decode_text;
+use crate::engineio::service::{ProtocolError, ResponseBody};
+use crate::engineio::session::{CloseReason, Handshake, Session};
+
+type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+
+/// How many queued frames one write gathers before flushing.
+const WRITE_BATCH: usize = 64;
+
+/// Whether the request asks to switch to the WebSocket protocol.
+pub(crate) fn is_upgrade_request<B>(request: &Request<B>) -> bool {
+    request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.eq_ignore_ascii_case("websocket"))
+}
+
+/// Opens a session directly over WebSocket: the open packet is its first frame.
+pub(crate) fn open<H: EngineHandler, B>(
+    engine: &Arc<Engine<H>>,
+    request: Request<B>,
+    handshake: Handshake,
+) -> Result<Response<ResponseBody>, ProtocolError> {
+    let (response, upgrade) = accept(request)?;
+    let engine = engine.clone();
+    tokio::spawn(async move {
+        let Some(mut socket) = connect(upgrade, &engine.config).await else {
+            return;
+        };
+        let session = engine.open(Transport::Websocket, handshake);
+        let open = engine.open_packet(session.sid(), Transport::Websocket);
+        if socket.send(WsMessage::Text(open.into())).await.is_err() {
+            session.close(CloseReason::TransportError);
+            return;
+        }
+        engine.handler.on_open(&session);
+        run(&engine, &session, socket).await;
+    });
+    Ok(response)
+}
+
+/// Upgrades a polling session: answers the probe, waits for the upgrade packet, then moves
+/// the session's queue to the WebSocket.
+pub(crate) fn upgrade<H: EngineHandler, B>(
+    engine: &Arc<Engine<H>>,
+    session: Arc<Session<H::Data>>,
+    request: Request<B>,
+) -> Result<Response<ResponseBody>, ProtocolError> {
+    if !session.begin_upgrade() {
+        return Err(ProtocolError::BadRequest);
+    }
+    let (response, upgrade) = accept(request).inspect_err(|_| session.cancel_upgrade())?;
+    let engine = engine.clone();
+    tokio::spawn(async move {
+        let Some(mut socket) = connect(upgrade, &engine.config).await else {
+            session.cancel_upgrade();
+            return;
+        };
+        let probed =
+            tokio::time::timeout(engine.config.upgrade_timeout, probe(&session, &mut socket));
+        match probed.await {
+            Ok(true) => {
+                session.finish_upgrade();
+                tracing::debug!(sid = %session.sid(), "upgraded to websocket");
+                run(&engine, &session, socket).await;
+            }
+            _ => {
+                tracing::debug!(sid = %session.sid(), "upgrade abandoned");
+                session.cancel_upgrade();
+                let _ = socket.close(None).await;
+            }
+        }
+    });
+    Ok(response)
+}
+
+/// The upgrade handshake: `2probe` is answered with `3probe` (and a pending poll released
+/// with a noop, so the client can pause polling), until `5` confirms the upgrade.
+async fn probe<D>(session: &Session<D>, socket: &mut Socket) -> bool {
+    while let Some(message) = socket.next().await {
+        match message {
+            Ok(WsMessage::Text(text)) if text.as_str() == "2probe" => {
+                if socket
+                    .send(WsMessage::Text(Utf8Bytes::from_static("3probe")))
+                    .await
+                    .is_err()
+                {
+                    return false;
+                }
+                session.release_poll.notify_one();
+            }
+            Ok(WsMessage::Text(text)) if text.as_str() == "5" => return true,
+            Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+fn accept<B>(request: Request<B>) -> Result<(Response<ResponseBody>, OnUpgrade), ProtocolError> {
+    let key = request
+        .headers()
+        .get(header::SEC_WEBSOCKET_KEY)
+        .ok_or(ProtocolError::BadRequest)?;
+    let accept_key = derive_accept_key(key.as_bytes());
+    let accept_key = HeaderValue::from_str(&accept_key).map_err(|_| ProtocolError::BadRequest)?;
+    let upgrade = hyper::upgrade::on(request);
+    let mut response = Response::new(Full::default());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept_key);
+    Ok((response, upgrade))
+}
+
+async fn connect(upgrade: OnUpgrade, config: &EngineConfig) -> Option<Socket> {
+    match upgrade.await {
+        Ok(upgraded) => {
+            let limits = WebSocketConfig::default()
+                .max_message_size(Some(config.max_payload))
+                .max_frame_size(Some(config.max_payload));
+            Some(
+                WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(limits),
+                )
+                .await,
+            )
+        }
+        Err(error) => {
+            tracing::debug!(%error, "websocket upgrade failed");
+            None
+        }
+    }
+}
+
+/// Reads and writes until the session ends.
+async fn run<H: EngineHandler>(
+    engine: &Engine<H>,
+    session: &Arc<Session<H::Data>>,
+    socket: Socket,
+) {
+    let (sink, stream) = socket.split();
+    // Each loop ends when the session closes; the writer then sends the WebSocket close frame.
+    tokio::join!(
+        write_loop(session, sink),
+        read_loop(engine, session, stream)
+    );
+}
+
+async fn read_loop<H: EngineHandler>(
+    engine: &Engine<H>,
+    session: &Arc<Session<H::Data>>,
+    mut stream: futures_util::stream::SplitStream<Socket>,
+) {
+    loop {
+        let message = tokio::select! {
+            message = stream.next() => message,
+            () = session.closed() => return,
+        };
+        match message {
+            Some(Ok(WsMessage::Text(text))) => match decode_text(text.as_str()) {
+                Ok(packet) => on_text_packet(&engine.handler, session, packet),
+                Err(error) => {
+                    tracing::info!(sid = %session.sid(), %error, "closing");
+                    session.close(CloseReason::ParseError);
+                }
+            },
+            Some(Ok(WsMessage::Binary(data))) => {
+                engine.handler.on_message(session, Message::Binary(data))
+            }
+            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {}
+            None | Some(Ok(WsMessage::Close(_))) => session.close(CloseReason::TransportClose),
+            Some(Err(error)) => {
+                tracing::info!(sid = %session.sid(), %error, "websocket error; closing");
+                session.close(CloseReason::TransportError);
+            }
+        }
+    }
+}
+
+async fn write_loop<D>(
+    session: &Session<D>,
+    mut sink: futures_util::stream::SplitSink<Socket, WsMessage>,
+) {
+    let mut inbox = tokio::select! {
+        inbox = session.inbox.lock() => inbox,
+        () = session.closed() => return,
+    };
+    loop {
+        let frame = tokio::select! {
+            biased;
+            frame = inbox.recv() => frame,
+            () = session.closed() => None,
+        };
+        let Some(frame) = frame else { break };
+        let mut closing = matches!(frame, Frame::Close);
+        let mut written = feed(&mut sink, frame).await;
+        for _ in 1..WRITE_BATCH {
+            if closing || written.is_err() {
+                break;
+            }
+            let Ok(frame) = inbox.try_recv() else { break };
+            closing = matches!(frame, Frame::Close);
+            written = feed(&mut sink, frame).await;
+        }
+        if written.is_err() || sink.flush().await.is_err() {
+            session.close(CloseReason::TransportError);
+            return;
+        }
+        if closing {
+            session.close(session.close_reason());
+            break;
+        }
+    }
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), sink.close()).await;
+}
+
+async fn feed(
+    sink: &mut futures_util::stream::SplitSink<Socket, WsMessage>,
+    frame: Frame,
+) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+    let text = |s: &'static str| WsMessage::Text(Utf8Bytes::from_static(s));
+    match frame {
+        Frame::Text(message) => sink.feed(WsMessage::Text(message)).await,
+        Frame::Binary(data) => sink.feed(WsMessage::Binary(data)).await,
+        Frame::TextWithBinary(message, attachments) => {
+            sink.feed(WsMessage::Text(message)).await?;
+            for data in attachments.iter() {
+                sink.feed(WsMessage::Binary(data.clone())).await?;
+            }
+            Ok(())
+        }
+        Frame::Ping => sink.feed(text("2")).await,
+        Frame::Noop => sink.feed(text("6")).await,
+        Frame::Close => sink.feed(text("1")).await,
+    }
+}

@@ -1,0 +1,215 @@
+//! Errors of the public API: opaque types with `is_*` predicates.
+
+use std::fmt;
+
+#[derive(Debug)]
+enum SendErrorKind {
+    Closed,
+    SlowClient,
+    Serialize(serde_json::Error),
+}
+
+/// An emit that was not queued for delivery.
+///
+/// An emit is either queued on its socket's bounded queue, and leaves in order, or fails with
+/// this error: the socket is closed, it was just disconnected because its queue was full (the
+/// reason is logged), or the arguments did not serialize.
+///
+/// # Examples
+///
+/// ```
+/// # fn handle(result: Result<(), ferrio::SendError>) {
+/// if let Err(error) = result {
+///     if error.is_slow_client() {
+///         // the client was disconnected: it could not keep up
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct SendError(SendErrorKind);
+
+impl SendError {
+    pub(crate) fn closed() -> Self {
+        Self(SendErrorKind::Closed)
+    }
+
+    pub(crate) fn slow_client() -> Self {
+        Self(SendErrorKind::SlowClient)
+    }
+
+    /// The socket was already disconnected.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.0, SendErrorKind::Closed)
+    }
+
+    /// The socket's queue was full: the socket has been disconnected.
+    pub fn is_slow_client(&self) -> bool {
+        matches!(self.0, SendErrorKind::SlowClient)
+    }
+
+    /// The arguments could not be serialized.
+    pub fn is_serialize(&self) -> bool {
+        matches!(self.0, SendErrorKind::Serialize(_))
+    }
+}
+
+impl From<serde_json::Error> for SendError {
+    fn from(error: serde_json::Error) -> Self {
+        Self(SendErrorKind::Serialize(error))
+    }
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            SendErrorKind::Closed => f.write_str("the socket is disconnected"),
+            SendErrorKind::SlowClient => {
+                f.write_str("the client's queue is full; it was disconnected")
+            }
+            SendErrorKind::Serialize(error) => {
+                write!(f, "the arguments did not serialize: {error}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.0 {
+            SendErrorKind::Serialize(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum AckErrorKind {
+    Timeout,
+    Disconnected,
+    Send(SendError),
+}
+
+/// An acknowledgement that did not arrive, or did not decode.
+#[derive(Debug)]
+pub struct AckError(AckErrorKind);
+
+impl AckError {
+    pub(crate) fn timeout() -> Self {
+        Self(AckErrorKind::Timeout)
+    }
+
+    pub(crate) fn disconnected() -> Self {
+        Self(AckErrorKind::Disconnected)
+    }
+
+    /// The client did not answer in time.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.0, AckErrorKind::Timeout)
+    }
+
+    /// The socket disconnected before answering.
+    pub fn is_disconnected(&self) -> bool {
+        matches!(self.0, AckErrorKind::Disconnected)
+    }
+
+    /// The emit itself failed; see [`SendError`].
+    pub fn send_error(&self) -> Option<&SendError> {
+        match &self.0 {
+            AckErrorKind::Send(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<SendError> for AckError {
+    fn from(error: SendError) -> Self {
+        Self(AckErrorKind::Send(error))
+    }
+}
+
+impl fmt::Display for AckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            AckErrorKind::Timeout => f.write_str("the acknowledgement timed out"),
+            AckErrorKind::Disconnected => {
+                f.write_str("the socket disconnected before acknowledging")
+            }
+            AckErrorKind::Send(error) => write!(f, "the emit failed: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for AckError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.0 {
+            AckErrorKind::Send(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// A boxed error, as handlers return them.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// An error raised while handling an event: its arguments did not match the handler's
+/// types, or the handler returned an error. It reaches the namespace's error handler.
+#[derive(Debug)]
+pub struct HandlerError {
+    event: String,
+    source: BoxError,
+    extraction: bool,
+}
+
+impl HandlerError {
+    pub(crate) fn extraction(event: &str, source: impl Into<BoxError>) -> Self {
+        Self {
+            event: event.to_owned(),
+            source: source.into(),
+            extraction: true,
+        }
+    }
+
+    pub(crate) fn handler(event: &str, source: BoxError) -> Self {
+        Self {
+            event: event.to_owned(),
+            source,
+            extraction: false,
+        }
+    }
+
+    /// The event being handled (`connect` for a connect handler).
+    pub fn event(&self) -> &str {
+        &self.event
+    }
+
+    /// The arguments did not match what the handler takes (the handler did not run).
+    pub fn is_extraction(&self) -> bool {
+        self.extraction
+    }
+
+    /// The error itself.
+    pub fn source_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.source
+    }
+}
+
+impl fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.extraction {
+            write!(
+                f,
+                "event `{}`: arguments did not match: {}",
+                self.event, self.source
+            )
+        } else {
+            write!(f, "event `{}`: handler failed: {}", self.event, self.source)
+        }
+    }
+}
+
+impl std::error::Error for HandlerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}

@@ -1,0 +1,62 @@
+//! ferrio: a Socket.IO server framework for Rust, on tokio and hyper.
+//!
+//! Handlers are plain async functions whose parameters say what they need, in the manner of
+//! axum: the [`Socket`], typed arguments ([`Data`]), an [`AckSender`], shared [`State`], the
+//! [`SocketIo`] handle. Register them on namespaces with [`SocketIo::builder`], then serve the
+//! server alone with [`serve`] or mount it beside other routes as a tower service.
+//!
+//! ```no_run
+//! use ferrio::{AckSender, Data, Socket, SocketIo};
+//!
+//! async fn buy(socket: Socket, Data(item): Data<String>, ack: AckSender) {
+//!     let _ = ack.send(&format!("bought {item}"));
+//!     let _ = socket.broadcast().emit("bought", &item);
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let io = SocketIo::builder()
+//!         .namespace("/game", |ns| ns.on("buy", buy))
+//!         .build();
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//!     ferrio::serve(listener, io).await
+//! }
+//! ```
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+mod ack;
+mod adapter;
+mod client;
+pub mod engineio;
+mod error;
+mod extensions;
+mod handler;
+mod namespace;
+mod operators;
+mod payload;
+mod serve;
+mod server;
+mod sid;
+mod socket;
+mod socketio;
+mod sync;
+
+pub use ack::{AckSender, AckStream};
+pub use adapter::{
+    Adapter, AdapterFactory, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalAdapter,
+    LocalNamespace, Room,
+};
+pub use engineio::{Cors, Transport};
+pub use error::{AckError, BoxError, HandlerError, SendError};
+pub use extensions::Session;
+pub use handler::{
+    Auth, ConnectContext, ConnectError, Data, DisconnectContext, Event, EventContext, FromContext,
+    Handler, HandlerContext, HandlerName, HandlerOutput, State, TryData,
+};
+pub use namespace::NamespaceBuilder;
+pub use operators::{BroadcastOperator, IntoRooms};
+pub use payload::Payload;
+pub use serve::{App, PeerAddr, Serve, serve};
+pub use server::{SocketIo, SocketIoBuilder};
+pub use sid::{InvalidSid, Sid};
+pub use socket::{DisconnectReason, Socket};

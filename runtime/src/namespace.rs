@@ -1,0 +1,208 @@
+//! Namespaces: the handler table each one is built with, and its connected sockets.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+
+use crate::Sid;
+use crate::adapter::{Adapter, AdapterFactory, LocalNamespace};
+use crate::error::HandlerError;
+use crate::handler::{
+    BoxedHandler, ConnectContext, DisconnectContext, EventContext, Handler, boxed,
+};
+use crate::server::Shared;
+use crate::socket::Socket;
+use crate::sync::{read, write};
+
+type ErrorHandler = Arc<dyn Fn(&Socket, HandlerError) + Send + Sync>;
+
+/// The handlers of one namespace, registered on the server builder.
+///
+/// # Examples
+///
+/// ```
+/// use ferrio::{Data, Socket, SocketIo};
+///
+/// async fn chat(socket: Socket, Data(text): Data<String>) {
+///     let _ = socket.to("lobby").emit("chat", &text);
+/// }
+///
+/// let io = SocketIo::builder()
+///     .namespace("/chat", |ns| ns.on("chat", chat))
+///     .build();
+/// # let _ = io;
+/// ```
+#[must_use]
+pub struct NamespaceBuilder {
+    pub(crate) path: String,
+    connect: Option<BoxedHandler<ConnectContext>>,
+    disconnect: Option<BoxedHandler<DisconnectContext>>,
+    events: HashMap<String, BoxedHandler<EventContext>>,
+    any: Option<BoxedHandler<EventContext>>,
+    error: Option<ErrorHandler>,
+}
+
+impl NamespaceBuilder {
+    pub(crate) fn new(path: String) -> Self {
+        Self {
+            path,
+            connect: None,
+            disconnect: None,
+            events: HashMap::new(),
+            any: None,
+            error: None,
+        }
+    }
+
+    /// Handles an event. `"message"` receives what clients send with `send()`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the event already has a handler in this namespace: two handlers for one
+    /// event is a mistake, reported when the server is built.
+    pub fn on<H, T>(mut self, event: &str, handler: H) -> Self
+    where
+        H: Handler<EventContext, T>,
+        T: 'static,
+    {
+        let previous = self.events.insert(event.to_owned(), boxed(handler));
+        assert!(
+            previous.is_none(),
+            "namespace `{}` has two handlers for event `{event}`",
+            self.path
+        );
+        self
+    }
+
+    /// Handles every event that has no handler of its own; take [`Event`](crate::Event) for
+    /// its name and [`Payload`](crate::Payload) for its arguments.
+    pub fn on_any<H, T>(mut self, handler: H) -> Self
+    where
+        H: Handler<EventContext, T>,
+        T: 'static,
+    {
+        self.any = Some(boxed(handler));
+        self
+    }
+
+    /// Runs when a client connects, before the connection is confirmed: return
+    /// `Err(ConnectError)` to refuse it. Emits made here reach the client right after the
+    /// confirmation.
+    pub fn on_connect<H, T>(mut self, handler: H) -> Self
+    where
+        H: Handler<ConnectContext, T>,
+        T: 'static,
+    {
+        self.connect = Some(boxed(handler));
+        self
+    }
+
+    /// Runs when a socket disconnects, with the [`DisconnectReason`](crate::DisconnectReason).
+    /// The socket has already left its rooms.
+    pub fn on_disconnect<H, T>(mut self, handler: H) -> Self
+    where
+        H: Handler<DisconnectContext, T>,
+        T: 'static,
+    {
+        self.disconnect = Some(boxed(handler));
+        self
+    }
+
+    /// Receives the errors of this namespace's handlers, and events whose arguments did not
+    /// match their handler. Without one, they are logged.
+    pub fn on_error<F>(mut self, handler: F) -> Self
+    where
+        F: Fn(&Socket, HandlerError) + Send + Sync + 'static,
+    {
+        self.error = Some(Arc::new(handler));
+        self
+    }
+
+    pub(crate) fn build(
+        self,
+        shared: Weak<Shared>,
+        adapter: &dyn AdapterFactory,
+    ) -> Arc<Namespace> {
+        Arc::new_cyclic(|weak| Namespace {
+            adapter: adapter.create(LocalNamespace(weak.clone())),
+            path: self.path.into(),
+            connect: self.connect,
+            disconnect: self.disconnect,
+            events: self.events,
+            any: self.any,
+            error: self.error,
+            sockets: RwLock::new(HashMap::new()),
+            ack_ids: AtomicU64::new(0),
+            shared,
+        })
+    }
+}
+
+impl fmt::Debug for NamespaceBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NamespaceBuilder")
+            .field("path", &self.path)
+            .field("events", &self.events.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A namespace at run time. Its handler table never changes after the server is built, so
+/// dispatching an event takes no lock.
+pub(crate) struct Namespace {
+    pub(crate) path: Arc<str>,
+    pub(crate) adapter: Arc<dyn Adapter>,
+    pub(crate) connect: Option<BoxedHandler<ConnectContext>>,
+    pub(crate) disconnect: Option<BoxedHandler<DisconnectContext>>,
+    events: HashMap<String, BoxedHandler<EventContext>>,
+    any: Option<BoxedHandler<EventContext>>,
+    error: Option<ErrorHandler>,
+    sockets: RwLock<HashMap<Sid, Socket>>,
+    ack_ids: AtomicU64,
+    pub(crate) shared: Weak<Shared>,
+}
+
+impl Namespace {
+    pub(crate) fn event_handler(&self, event: &str) -> Option<&BoxedHandler<EventContext>> {
+        self.events.get(event).or(self.any.as_ref())
+    }
+
+    pub(crate) fn report(&self, socket: &Socket, error: HandlerError) {
+        match &self.error {
+            Some(handler) => handler(socket, error),
+            None => {
+                tracing::warn!(namespace = %self.path, sid = %socket.id(), %error, "handler error")
+            }
+        }
+    }
+
+    pub(crate) fn next_ack_id(&self) -> u64 {
+        self.ack_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn socket(&self, sid: Sid) -> Option<Socket> {
+        read(&self.sockets).get(&sid).cloned()
+    }
+
+    pub(crate) fn sockets(&self) -> Vec<Socket> {
+        read(&self.sockets).values().cloned().collect()
+    }
+
+    pub(crate) fn insert(&self, socket: Socket) {
+        write(&self.sockets).insert(socket.id(), socket);
+    }
+
+    pub(crate) fn remove(&self, sid: Sid) {
+        write(&self.sockets).remove(&sid);
+    }
+}
+
+impl fmt::Debug for Namespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Namespace")
+            .field("path", &self.path)
+            .field("sockets", &read(&self.sockets).len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,215 @@
+//! Broadcast operators: which sockets an emit reaches.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::Sid;
+use crate::ack::AckStream;
+use crate::adapter::{BroadcastOptions, BroadcastPacket, Room};
+use crate::error::SendError;
+use crate::namespace::Namespace;
+use crate::socketio::packet;
+
+/// One room or several, as operators and `join` take them: `"lobby"`, a `String`, a
+/// [`Sid`], or an array, `Vec` or slice of them.
+pub trait IntoRooms {
+    /// The rooms.
+    fn into_rooms(self) -> Vec<Room>;
+}
+
+impl IntoRooms for &str {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![Room::from(self)]
+    }
+}
+
+impl IntoRooms for String {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![Room::from(self)]
+    }
+}
+
+impl IntoRooms for &String {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![Room::from(self.as_str())]
+    }
+}
+
+impl IntoRooms for Room {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![self]
+    }
+}
+
+impl IntoRooms for Sid {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![Room::from(self.as_str())]
+    }
+}
+
+impl<T: IntoRooms> IntoRooms for Vec<T> {
+    fn into_rooms(self) -> Vec<Room> {
+        self.into_iter().flat_map(IntoRooms::into_rooms).collect()
+    }
+}
+
+impl<T: IntoRooms, const N: usize> IntoRooms for [T; N] {
+    fn into_rooms(self) -> Vec<Room> {
+        self.into_iter().flat_map(IntoRooms::into_rooms).collect()
+    }
+}
+
+impl<T: IntoRooms + Clone> IntoRooms for &[T] {
+    fn into_rooms(self) -> Vec<Room> {
+        self.iter()
+            .cloned()
+            .flat_map(IntoRooms::into_rooms)
+            .collect()
+    }
+}
+
+/// Addresses a set of sockets of one namespace, chained like socket.io's operators.
+///
+/// Start from [`SocketIo::to`](crate::SocketIo::to) (everyone, from anywhere) or
+/// [`Socket::to`](crate::Socket::to) (everyone but the sender).
+///
+/// # Examples
+///
+/// ```
+/// # fn f(io: ferrio::SocketIo) -> Result<(), ferrio::SendError> {
+/// io.to("room1").to("room2").except("muted").emit("news", "hello")?;
+/// io.of("/chat").emit("announcement", ("server", "restarting soon"))?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+#[must_use = "an operator does nothing until you emit or act through it"]
+pub struct BroadcastOperator {
+    namespace: Arc<Namespace>,
+    options: BroadcastOptions,
+    timeout: Option<Duration>,
+}
+
+impl BroadcastOperator {
+    pub(crate) fn new(namespace: Arc<Namespace>, options: BroadcastOptions) -> Self {
+        Self {
+            namespace,
+            options,
+            timeout: None,
+        }
+    }
+
+    /// Also addresses the sockets in these rooms (a socket in several is reached once).
+    pub fn to(mut self, rooms: impl IntoRooms) -> Self {
+        self.options.rooms.extend(rooms.into_rooms());
+        self
+    }
+
+    /// Leaves out the sockets in these rooms.
+    pub fn except(mut self, rooms: impl IntoRooms) -> Self {
+        self.options.except.extend(rooms.into_rooms());
+        self
+    }
+
+    /// Only the sockets of this server, when a cluster adapter is in use.
+    pub fn local(mut self) -> Self {
+        self.options.local = true;
+        self
+    }
+
+    /// How long [`emit_with_ack`](Self::emit_with_ack) waits for replies (default: the
+    /// server's ack timeout).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Emits to every addressed socket. The packet is encoded once and its bytes shared.
+    ///
+    /// # Errors
+    ///
+    /// The arguments do not serialize, or the adapter cannot reach the sockets. A socket that
+    /// cannot take the packet is disconnected and logged, and does not fail the broadcast.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), SendError> {
+        let encoded = packet::encode_event(&self.namespace.path, event, args, None)?;
+        self.namespace
+            .adapter
+            .broadcast(&BroadcastPacket(encoded), &self.options)
+    }
+
+    /// Emits a `message` event to every addressed socket.
+    ///
+    /// # Errors
+    ///
+    /// As [`emit`](Self::emit).
+    pub fn send<T: Serialize + ?Sized>(&self, args: &T) -> Result<(), SendError> {
+        self.emit("message", args)
+    }
+
+    /// Emits to every addressed socket, asking each for an acknowledgement; the stream yields
+    /// each socket's reply, or its error, before the timeout.
+    ///
+    /// # Errors
+    ///
+    /// The arguments do not serialize.
+    pub fn emit_with_ack<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> Result<AckStream, SendError> {
+        let id = self.namespace.next_ack_id();
+        let encoded = packet::encode_event(&self.namespace.path, event, args, Some(id))?;
+        let timeout = self.timeout.unwrap_or_else(|| self.default_ack_timeout());
+        Ok(self.namespace.adapter.broadcast_with_ack(
+            BroadcastPacket(encoded),
+            id,
+            &self.options,
+            timeout,
+        ))
+    }
+
+    /// The ids of the addressed sockets.
+    pub async fn socket_ids(&self) -> Vec<Sid> {
+        self.namespace.adapter.sockets(&self.options).await
+    }
+
+    /// Makes the addressed sockets join rooms.
+    pub fn join(&self, rooms: impl IntoRooms) {
+        self.namespace
+            .adapter
+            .add_sockets(&self.options, &rooms.into_rooms());
+    }
+
+    /// Makes the addressed sockets leave rooms.
+    pub fn leave(&self, rooms: impl IntoRooms) {
+        self.namespace
+            .adapter
+            .del_sockets(&self.options, &rooms.into_rooms());
+    }
+
+    /// Disconnects the addressed sockets from the namespace.
+    pub fn disconnect(&self) {
+        self.namespace
+            .adapter
+            .disconnect_sockets(&self.options, false);
+    }
+
+    fn default_ack_timeout(&self) -> Duration {
+        self.namespace
+            .shared
+            .upgrade()
+            .map_or(Duration::from_secs(10), |shared| shared.config.ack_timeout)
+    }
+}
+
+impl fmt::Debug for BroadcastOperator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BroadcastOperator")
+            .field("namespace", &self.namespace.path)
+            .field("options", &self.options)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}

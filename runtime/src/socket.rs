@@ -1,0 +1,478 @@
+//! A client's connection to one namespace: emit, acknowledgements, rooms, session state.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::ack::{AckWaiter, PendingAcks};
+use crate::adapter::{BroadcastOptions, Room};
+use crate::client::Connection;
+use crate::engineio::{self, CloseReason, Frame, Handshake};
+use crate::error::{AckError, SendError};
+use crate::extensions::Session;
+use crate::handler::{DisconnectContext, EventContext, HandlerName, start_in_order};
+use crate::namespace::Namespace;
+use crate::operators::{BroadcastOperator, IntoRooms};
+use crate::payload::Payload;
+use crate::server::SocketIo;
+use crate::socketio::packet::{self, Encoded};
+use crate::sync::lock;
+use crate::{Sid, Transport};
+
+/// Why a socket disconnected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The client called `socket.disconnect()`.
+    ClientNamespaceDisconnect,
+    /// The server called [`Socket::disconnect`].
+    ServerNamespaceDisconnect,
+    /// The server closed the client's whole connection.
+    ForcedServerClose,
+    /// The server is shutting down.
+    ServerShutdown,
+    /// The connection was closed by the client or lost.
+    TransportClose,
+    /// The connection failed or broke a rule of its transport.
+    TransportError,
+    /// The client stopped answering pings.
+    PingTimeout,
+    /// The client sent a packet that does not decode.
+    ParseError,
+    /// The client did not drain its queue fast enough.
+    SlowClient,
+}
+
+impl DisconnectReason {
+    /// The reason as socket.io names it (`"client namespace disconnect"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientNamespaceDisconnect => "client namespace disconnect",
+            Self::ServerNamespaceDisconnect => "server namespace disconnect",
+            Self::ForcedServerClose => "forced server close",
+            Self::ServerShutdown => "server shutting down",
+            Self::TransportClose => "transport close",
+            Self::TransportError => "transport error",
+            Self::PingTimeout => "ping timeout",
+            Self::ParseError => "parse error",
+            Self::SlowClient => "slow client",
+        }
+    }
+}
+
+impl From<CloseReason> for DisconnectReason {
+    fn from(reason: CloseReason) -> Self {
+        match reason {
+            CloseReason::TransportClose => Self::TransportClose,
+            CloseReason::PingTimeout => Self::PingTimeout,
+            CloseReason::ParseError => Self::ParseError,
+            CloseReason::ForcedClose => Self::ForcedServerClose,
+            CloseReason::ServerShutdown => Self::ServerShutdown,
+            CloseReason::SlowClient => Self::SlowClient,
+            _ => Self::TransportError,
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for DisconnectReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A client connected to a namespace. Cheap to clone; usable from any task.
+///
+/// What a socket emits leaves in the order emitted, through one bounded queue per connection
+/// (see [`SendError`] for what happens when it is full).
+///
+/// # Examples
+///
+/// ```
+/// use ferrio::{Data, Socket};
+///
+/// async fn join(socket: Socket, Data(room): Data<String>) {
+///     socket.join(room.as_str());
+///     let _ = socket.to(room.as_str()).emit("joined", socket.id());
+///     let _ = socket.emit("welcome", ("to", room));
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Socket(Arc<Inner>);
+
+struct Inner {
+    id: Sid,
+    namespace: Arc<Namespace>,
+    connection: Arc<engineio::Session<Connection>>,
+    auth: Value,
+    acks: PendingAcks,
+    session: Session,
+    connected: AtomicBool,
+    closed: AtomicBool,
+    /// Emits made by the connect handler, sent right after the connection is confirmed.
+    before_connect: Mutex<Vec<Frame>>,
+}
+
+impl Socket {
+    pub(crate) fn new(
+        namespace: Arc<Namespace>,
+        connection: Arc<engineio::Session<Connection>>,
+        auth: Value,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            id: Sid::random(),
+            namespace,
+            connection,
+            auth,
+            acks: PendingAcks::default(),
+            session: Session::default(),
+            connected: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            before_connect: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// The socket's id, distinct from the connection's session id. It is also the name of
+    /// the room the socket is always in.
+    pub fn id(&self) -> Sid {
+        self.0.id
+    }
+
+    /// The namespace, such as `/` or `/chat`.
+    pub fn namespace(&self) -> &str {
+        &self.0.namespace.path
+    }
+
+    /// The HTTP request that opened the connection: headers and query string.
+    pub fn handshake(&self) -> &Handshake {
+        self.0.connection.handshake()
+    }
+
+    /// The auth payload the client connected with (`{}` when none).
+    pub fn auth(&self) -> &Value {
+        &self.0.auth
+    }
+
+    /// The transport the connection uses now.
+    pub fn transport(&self) -> Transport {
+        self.0.connection.transport()
+    }
+
+    /// Whether the socket is still connected.
+    pub fn connected(&self) -> bool {
+        self.0.connected.load(Ordering::Acquire) && !self.0.closed.load(Ordering::Acquire)
+    }
+
+    /// Typed values that live as long as the socket (Flask-SocketIO's `session`).
+    pub fn session(&self) -> &Session {
+        &self.0.session
+    }
+
+    /// Shared application state of type `T`, if the builder was given one.
+    pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.0.namespace.shared.upgrade()?.state.get::<T>()
+    }
+
+    /// The server handle, or `None` once the server is gone.
+    pub fn io(&self) -> Option<SocketIo> {
+        SocketIo::from_shared(&self.0.namespace.shared)
+    }
+
+    /// Emits an event to this client. A tuple is several arguments, `()` none, anything
+    /// else one; binary (`bytes::Bytes`, or any field serialized as bytes) at any depth
+    /// travels as attachments.
+    ///
+    /// # Errors
+    ///
+    /// See [`SendError`]: the socket is gone, was too slow, or the arguments do not serialize.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn f(socket: ferrio::Socket) -> Result<(), ferrio::SendError> {
+    /// socket.emit("goldClicked", "I see you clicking that gold")?;
+    /// socket.emit("my response", ("foo", "bar", serde_json::json!({ "a": 1 })))?;
+    /// socket.emit("image", bytes::Bytes::from_static(b"\x89PNG"))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), SendError> {
+        let encoded = packet::encode_event(self.namespace(), event, args, None)?;
+        self.send_encoded(&encoded)
+    }
+
+    /// Sends a `message` event, which the client receives with `socket.on('message')`.
+    ///
+    /// # Errors
+    ///
+    /// As [`emit`](Self::emit).
+    pub fn send<T: Serialize + ?Sized>(&self, args: &T) -> Result<(), SendError> {
+        self.emit("message", args)
+    }
+
+    /// Emits an event and waits for the client's acknowledgement (Flask-SocketIO's `call`),
+    /// at most the server's ack timeout.
+    ///
+    /// # Errors
+    ///
+    /// See [`AckError`]: the emit failed, the client did not answer in time, or disconnected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # async fn f(socket: ferrio::Socket) -> Result<(), ferrio::AckError> {
+    /// let reply = socket.emit_with_ack("confirm", "Delete everything?").await?;
+    /// let yes: bool = reply.arg(0).unwrap_or(false);
+    /// # Ok(()) }
+    /// ```
+    pub async fn emit_with_ack<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+    ) -> Result<Payload, AckError> {
+        let timeout = self.ack_timeout();
+        self.emit_with_ack_timeout(event, args, timeout).await
+    }
+
+    /// As [`emit_with_ack`](Self::emit_with_ack), with its own timeout.
+    ///
+    /// # Errors
+    ///
+    /// As [`emit_with_ack`](Self::emit_with_ack).
+    pub async fn emit_with_ack_timeout<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        args: &T,
+        timeout: Duration,
+    ) -> Result<Payload, AckError> {
+        let id = self.0.namespace.next_ack_id();
+        let encoded = packet::encode_event(self.namespace(), event, args, Some(id))
+            .map_err(SendError::from)?;
+        let waiter = self.send_with_ack_id(&encoded, id)?;
+        waiter.wait(tokio::time::Instant::now() + timeout).await
+    }
+
+    /// Joins one or several rooms.
+    pub fn join(&self, rooms: impl IntoRooms) {
+        self.0
+            .namespace
+            .adapter
+            .add_all(self.id(), &rooms.into_rooms());
+    }
+
+    /// Leaves one or several rooms.
+    pub fn leave(&self, rooms: impl IntoRooms) {
+        for room in rooms.into_rooms() {
+            self.0.namespace.adapter.del(self.id(), &room);
+        }
+    }
+
+    /// Leaves every room, its own included: only its id still reaches it.
+    pub fn leave_all(&self) {
+        self.0.namespace.adapter.del_all(self.id());
+    }
+
+    /// The rooms the socket is in, its own room included.
+    pub fn rooms(&self) -> Vec<Room> {
+        self.0.namespace.adapter.socket_rooms(self.id())
+    }
+
+    /// Addresses the sockets in these rooms, except this one.
+    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.broadcast().to(rooms)
+    }
+
+    /// Addresses the sockets in these rooms, this one included if it is in them.
+    pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.operator(BroadcastOptions::default()).to(rooms)
+    }
+
+    /// Addresses every socket of the namespace except those in these rooms and this one.
+    pub fn except(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.broadcast().except(rooms)
+    }
+
+    /// Addresses every socket of the namespace except this one (Flask-SocketIO's
+    /// `broadcast=True, include_self=False`).
+    pub fn broadcast(&self) -> BroadcastOperator {
+        let mut options = BroadcastOptions::default();
+        options.except.insert(Room::from(self.id().as_str()));
+        self.operator(options)
+    }
+
+    fn operator(&self, options: BroadcastOptions) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.namespace.clone(), options)
+    }
+
+    /// Disconnects the socket from its namespace; the client receives a disconnect packet
+    /// (its reason: `io server disconnect`) and the disconnect handler runs.
+    pub fn disconnect(&self) {
+        if self.0.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let _ = self.send_encoded(&packet::encode_disconnect(self.namespace()));
+        self.close(DisconnectReason::ServerNamespaceDisconnect);
+    }
+
+    /// Disconnects from the namespace, or closes the whole connection when `close`.
+    pub(crate) fn disconnect_from_server(&self, close: bool) {
+        if close {
+            self.0.connection.disconnect();
+        } else {
+            self.disconnect();
+        }
+    }
+
+    fn ack_timeout(&self) -> Duration {
+        self.0
+            .namespace
+            .shared
+            .upgrade()
+            .map_or(Duration::from_secs(10), |shared| shared.config.ack_timeout)
+    }
+
+    /// Queues an encoded packet, or holds it until the connection is confirmed.
+    pub(crate) fn send_encoded(&self, encoded: &Encoded) -> Result<(), SendError> {
+        let frame = if encoded.attachments.is_empty() {
+            Frame::Text(encoded.text.clone())
+        } else {
+            Frame::TextWithBinary(encoded.text.clone(), encoded.attachments.clone().into())
+        };
+        if self.0.closed.load(Ordering::Acquire) {
+            return Err(SendError::closed());
+        }
+        if !self.0.connected.load(Ordering::Acquire) {
+            let mut held = lock(&self.0.before_connect);
+            // Checked again under the lock that confirming the connection takes.
+            if !self.0.connected.load(Ordering::Acquire) {
+                held.push(frame);
+                return Ok(());
+            }
+        }
+        self.0.connection.send_frame(frame)
+    }
+
+    pub(crate) fn send_with_ack_id(
+        &self,
+        encoded: &Encoded,
+        id: u64,
+    ) -> Result<AckWaiter, SendError> {
+        let receiver = self.0.acks.register(id);
+        if let Err(error) = self.send_encoded(encoded) {
+            self.0.acks.forget(id);
+            return Err(error);
+        }
+        Ok(AckWaiter {
+            socket: self.clone(),
+            id,
+            receiver,
+        })
+    }
+
+    pub(crate) fn forget_ack(&self, id: u64) {
+        self.0.acks.forget(id);
+    }
+
+    /// Confirms the connection: joins its own room, sends CONNECT, then what the connect
+    /// handler emitted.
+    pub(crate) fn confirm(&self) -> Result<(), SendError> {
+        let namespace = &self.0.namespace;
+        namespace.insert(self.clone());
+        namespace
+            .adapter
+            .add_all(self.id(), &[Room::from(self.id().as_str())]);
+        let mut held = lock(&self.0.before_connect);
+        let connect = packet::encode_connect(self.namespace(), self.id().as_str());
+        self.0.connection.send_frame(Frame::Text(connect.text))?;
+        for frame in held.drain(..) {
+            self.0.connection.send_frame(frame)?;
+        }
+        self.0.connected.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Runs the handler of an event from the client.
+    pub(crate) fn on_event(&self, event: String, payload: Payload, ack_id: Option<u64>) {
+        let namespace = &self.0.namespace;
+        let Some(handler) = namespace.event_handler(&event) else {
+            tracing::debug!(namespace = %namespace.path, %event, "no handler for event");
+            return;
+        };
+        let name = HandlerName(event.clone());
+        let context = EventContext {
+            socket: self.clone(),
+            event,
+            payload,
+            ack_id,
+        };
+        let running = handler.call(context, name);
+        let socket = self.clone();
+        start_in_order(async move {
+            if let Err(error) = running.await {
+                socket.0.namespace.report(&socket, error);
+            }
+        });
+    }
+
+    /// Hands the client's acknowledgement to whoever awaits it.
+    pub(crate) fn on_ack(&self, id: u64, payload: Payload) {
+        if !self.0.acks.resolve(id, payload) {
+            tracing::debug!(sid = %self.id(), id, "acknowledgement nobody awaits");
+        }
+    }
+
+    /// Ends the socket once: it leaves its rooms and namespace, awaited acknowledgements
+    /// fail, and the disconnect handler runs.
+    pub(crate) fn close(&self, reason: DisconnectReason) {
+        if self.0.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let namespace = &self.0.namespace;
+        let was_connected = self.0.connected.load(Ordering::Acquire);
+        namespace.adapter.del_all(self.id());
+        namespace.remove(self.id());
+        self.0.connection.data().remove(self.namespace());
+        self.0.acks.clear();
+        tracing::debug!(namespace = %namespace.path, sid = %self.id(), %reason, "socket disconnected");
+        let Some(handler) = namespace.disconnect.clone().filter(|_| was_connected) else {
+            return;
+        };
+        let context = DisconnectContext {
+            socket: self.clone(),
+            reason,
+        };
+        let running = handler.call(context, HandlerName("disconnect".to_owned()));
+        let socket = self.clone();
+        start_in_order(async move {
+            if let Err(error) = running.await {
+                socket.0.namespace.report(&socket, error);
+            }
+        });
+    }
+}
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.id())
+            .field("namespace", &self.namespace())
+            .field("connected", &self.connected())
+            .finish()
+    }
+}
+
+impl PartialEq for Socket {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Socket {}
