@@ -70,7 +70,21 @@ impl Payload {
         self.0.attachments.get(num)
     }
 
-    fn resolved<'a>(&'a self, value: &'a Value) -> Resolved<'a> {
+    /// A value taken from this payload (an argument, or any part of one) that serializes with
+    /// its binary placeholders turned back into the bytes they stand for: use it to pass on
+    /// part of what a client sent, binary included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn f(socket: ferrio::Socket, payload: ferrio::Payload) {
+    /// // the client sent: socket.emit("forward", { to: "room", file: someBuffer })
+    /// if let Some(file) = payload.values().first().and_then(|arg| arg.get("file")) {
+    ///     let _ = socket.to("room").emit("file", &payload.with_binary(file));
+    /// }
+    /// # }
+    /// ```
+    pub fn with_binary<'a>(&'a self, value: &'a Value) -> impl Serialize + 'a {
         Resolved {
             value,
             attachments: &self.0.attachments,
@@ -99,7 +113,7 @@ impl Serialize for Payload {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut args = serializer.serialize_tuple(self.len())?;
         for value in &self.0.values {
-            args.serialize_element(&self.resolved(value))?;
+            args.serialize_element(&self.with_binary(value))?;
         }
         args.end()
     }

@@ -33,7 +33,8 @@ pub trait App: sealed::Sealed + Clone + Send + Sync + 'static {
     fn shutdown(&self) -> ShutdownFuture;
 }
 
-impl<T: App> sealed::Sealed for T where T: Clone {}
+impl sealed::Sealed for crate::SocketIo {}
+impl<H: crate::engineio::EngineHandler> sealed::Sealed for crate::engineio::EngineIo<H> {}
 
 /// The address of the peer of a connection accepted by [`serve`], found in every request's
 /// extensions.

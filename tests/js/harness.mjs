@@ -6,6 +6,9 @@
 // - socket.io-client helpers that never reconnect and are always closed.
 // - bounded waits: every wait has a timeout and a message saying what was awaited.
 // - raw Engine.IO clients (WebSocket via `ws`, HTTP long-polling via fetch).
+//
+// Env: FERRIO_BIN_DIR (required); FERRIO_TEST_VERBOSE=1 copies the servers'
+// stdout/stderr to this process's stderr.
 
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -99,12 +102,19 @@ export async function startServer(name, { env = {}, t } = {}) {
     throw new Error(`server binary not found: ${bin} (FERRIO_BIN_DIR=${dir})`);
   }
   const childEnv = { ...process.env, RUST_BACKTRACE: "1" };
+  // the server's documented defaults apply unless a test sets a value itself
+  for (const k of ["PING_INTERVAL_MS", "PING_TIMEOUT_MS", "MAX_PAYLOAD", "TRANSPORTS"]) {
+    delete childEnv[k];
+  }
   for (const [k, v] of Object.entries(env)) childEnv[k] = String(v);
   childEnv.PORT = "0";
 
+  // own process group, so that kill() also reaches anything the binary
+  // spawned (e.g. when FERRIO_BIN_DIR holds wrapper scripts)
   const child = spawn(bin, [], {
     env: childEnv,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
 
   const server = new Server(name, child, env);
@@ -123,14 +133,20 @@ export async function startServer(name, { env = {}, t } = {}) {
 // Safety net: never leave a server process behind, whatever happened.
 const live = new Set();
 process.on("exit", () => {
-  for (const child of live) {
+  for (const child of live) killTree(child);
+});
+
+function killTree(child) {
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
     try {
       child.kill("SIGKILL");
     } catch {
-      /* ignore */
+      /* already gone */
     }
   }
-});
+}
 
 class Server {
   constructor(name, child, env) {
@@ -149,6 +165,13 @@ class Server {
         this.exit = { code, signal };
         resolve(this.exit);
       });
+      child.on("error", (error) => {
+        // spawn failure (not executable, ...): there will be no "exit"
+        if (child.pid === undefined && !this.exit) {
+          this.exit = { code: null, signal: null, error: error.message };
+          resolve(this.exit);
+        }
+      });
     });
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (chunk) => {
@@ -164,7 +187,9 @@ class Server {
 
   describe() {
     const status = this.exit
-      ? `exited (code ${this.exit.code}, signal ${this.exit.signal})`
+      ? this.exit.error
+        ? `failed to start: ${this.exit.error}`
+        : `exited (code ${this.exit.code}, signal ${this.exit.signal})`
       : "running";
     return `${this.name} [${status}] stderr:\n${this.stderr || "(empty)"}`;
   }
@@ -220,8 +245,10 @@ class Server {
   /** Kill the server process (SIGKILL) without closing clients; resolves on exit. */
   async kill() {
     this.stopping = true;
-    if (!this.exit) this.child.kill("SIGKILL");
+    if (this.child.pid !== undefined) killTree(this.child);
     await withTimeout(this.exited, 5000, `server ${this.name} to exit after SIGKILL`);
+    this.child.stdout.destroy();
+    this.child.stderr.destroy();
   }
 
   /** Close every tracked client, then kill the server; fail if it had crashed. */
@@ -595,6 +622,30 @@ export class RawWs {
       /* ignore */
     }
   }
+}
+
+/**
+ * Assert that a raw websocket is not accepted as an Engine.IO session: either
+ * the upgrade is refused, or the server closes it without sending any frame.
+ */
+export async function expectWsRefused(ws, ms = 2000, what = "websocket") {
+  const opened = await withTimeout(
+    ws.opened.then(
+      () => true,
+      () => false,
+    ),
+    ms,
+    `${what}: the upgrade to be refused (or answered)`,
+  );
+  if (opened) {
+    await ws.waitClose(ms, `${what}: the server to close a websocket it must not accept`);
+    assert.deepEqual(
+      ws.queue.map((f) => f.msg),
+      [],
+      `${what}: no frame may be sent on a refused websocket`,
+    );
+  }
+  ws._close();
 }
 
 /** Raw HTTP long-polling Engine.IO v4 client. */

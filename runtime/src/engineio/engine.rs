@@ -42,7 +42,7 @@ use crate::sync::{read, write};
 ///     fn on_close(&self, _session: &Arc<Session<()>>, _reason: CloseReason) {}
 /// }
 ///
-/// let engine = EngineIo::builder().path("/engine.io/").build(Echo);
+/// let engine = EngineIo::builder(Echo).path("/engine.io/").build();
 /// # let _ = engine;
 /// ```
 #[diagnostic::on_unimplemented(

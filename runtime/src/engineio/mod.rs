@@ -26,7 +26,7 @@
 //! }
 //!
 //! # async fn run() -> std::io::Result<()> {
-//! let engine = EngineIo::builder().build(Echo);
+//! let engine = EngineIo::builder(Echo).build();
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! ferrio::serve(listener, engine).await
 //! # }
@@ -69,7 +69,8 @@ pub struct EngineIo<H: EngineHandler> {
 }
 
 impl<H: EngineHandler> EngineIo<H> {
-    /// Starts a builder with the default settings and the path `/engine.io/`.
+    /// Starts a builder around the handler, with the default settings and the path
+    /// `/engine.io/`.
     ///
     /// # Examples
     ///
@@ -85,15 +86,16 @@ impl<H: EngineHandler> EngineIo<H> {
     /// # }
     /// use std::time::Duration;
     ///
-    /// let engine = EngineIo::builder()
+    /// let engine = EngineIo::builder(Quiet)
     ///     .ping_interval(Duration::from_secs(10))
     ///     .max_payload(64 * 1024)
-    ///     .build(Quiet);
+    ///     .build();
     /// # let _ = engine;
     /// ```
-    pub fn builder() -> EngineIoBuilder {
+    pub fn builder(handler: H) -> EngineIoBuilder<H> {
         EngineIoBuilder {
             config: EngineConfig::default(),
+            handler,
         }
     }
 
@@ -190,17 +192,19 @@ impl<H: EngineHandler> crate::serve::App for EngineIo<H> {
 
 /// Builds an [`EngineIo`] server.
 #[derive(Debug, Clone)]
-pub struct EngineIoBuilder {
+#[must_use]
+pub struct EngineIoBuilder<H> {
     config: EngineConfig,
+    handler: H,
 }
 
-impl EngineIoBuilder {
+impl<H: EngineHandler> EngineIoBuilder<H> {
     engine_setters!(config);
 
-    /// Builds the server around its handler.
-    pub fn build<H: EngineHandler>(self, handler: H) -> EngineIo<H> {
+    /// Builds the server.
+    pub fn build(self) -> EngineIo<H> {
         EngineIo {
-            engine: Arc::new(Engine::new(self.config, handler)),
+            engine: Arc::new(Engine::new(self.config, self.handler)),
         }
     }
 }

@@ -101,12 +101,15 @@ const WEBSOCKET: u8 = 2;
 /// polling to WebSocket.
 pub struct Session<D> {
     sid: Sid,
+    opened: tokio::time::Instant,
     handshake: Handshake,
     data: D,
     outbox: mpsc::Sender<Frame>,
     pub(crate) inbox: Mutex<mpsc::Receiver<Frame>>,
     transport: AtomicU8,
     pub(crate) posting: AtomicBool,
+    /// The client sent the close packet over polling: the next poll is answered with a noop.
+    pub(crate) closing: AtomicBool,
     closed: CancellationToken,
     close_reason: OnceLock<CloseReason>,
     pub(crate) pong: Notify,
@@ -127,12 +130,14 @@ impl<D> Session<D> {
         };
         Self {
             sid: Sid::random(),
+            opened: tokio::time::Instant::now(),
             handshake,
             data,
             outbox,
             inbox: Mutex::new(inbox),
             transport: AtomicU8::new(transport),
             posting: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
             closed: CancellationToken::new(),
             close_reason: OnceLock::new(),
             pong: Notify::new(),
@@ -181,7 +186,11 @@ impl<D> Session<D> {
     pub(crate) fn finish_upgrade(&self) {
         self.transport.store(WEBSOCKET, Ordering::Release);
         // Let a pending poll return so the WebSocket writer can take over the queue.
-        self.release_poll.notify_one();
+        self.release_poll.notify_waiters();
+    }
+
+    pub(crate) fn is_upgrading(&self) -> bool {
+        self.transport.load(Ordering::Acquire) == UPGRADING
     }
 
     /// Whether the client still polls (an upgrade in progress included).
@@ -273,22 +282,29 @@ impl<D> fmt::Debug for Session<D> {
 }
 
 /// Runs the heartbeat until the client misses a pong: ping one interval after the handshake,
-/// then wait at most the timeout for the pong, and again.
+/// wait at most the timeout for the pong, then ping again one interval after the pong.
+/// Deadlines count from the moment the session opened, so a client is closed exactly one
+/// interval plus one timeout after its handshake if it never answers.
 pub(crate) async fn heartbeat<D>(
     session: &Arc<Session<D>>,
     interval: std::time::Duration,
     timeout: std::time::Duration,
 ) -> CloseReason {
+    let mut ping_at = session.opened + interval;
     loop {
-        tokio::time::sleep(interval).await;
+        tokio::time::sleep_until(ping_at).await;
         let pong = session.pong.notified();
         tokio::pin!(pong);
         pong.as_mut().enable();
         if session.send_frame(Frame::Ping).is_err() {
             return session.close_reason();
         }
-        if tokio::time::timeout(timeout, pong).await.is_err() {
+        if tokio::time::timeout_at(ping_at + timeout, pong)
+            .await
+            .is_err()
+        {
             return CloseReason::PingTimeout;
         }
+        ping_at = tokio::time::Instant::now() + interval;
     }
 }

@@ -19,11 +19,32 @@ pub(crate) fn on_text_packet<H: EngineHandler>(
     match packet.kind {
         PacketType::Message => handler.on_message(session, Message::Text(packet.data)),
         PacketType::Pong => session.pong.notify_waiters(),
-        PacketType::Close => session.close(CloseReason::TransportClose),
+        PacketType::Close => close_by_client(session),
         PacketType::Noop => {}
         PacketType::Open | PacketType::Ping | PacketType::Upgrade => {
             tracing::info!(sid = %session.sid(), kind = ?packet.kind, "unexpected packet type; closing");
             session.close(CloseReason::ParseError);
         }
     }
+}
+
+/// How long a polling client that sent the close packet has to collect the answer.
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The client sent the close packet. Over polling, a pending poll is answered with a noop; if
+/// none is pending the session waits a moment for the client's last poll, as Node's does.
+fn close_by_client<D: Send + Sync + 'static>(session: &Arc<Session<D>>) {
+    let poll_pending = session.is_polling() && session.inbox.try_lock().is_err();
+    if !session.is_polling() || poll_pending {
+        session.close(CloseReason::TransportClose);
+        return;
+    }
+    session
+        .closing
+        .store(true, std::sync::atomic::Ordering::Release);
+    let session = session.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(CLOSE_TIMEOUT).await;
+        session.close(CloseReason::TransportClose);
+    });
 }

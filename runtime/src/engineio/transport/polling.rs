@@ -47,12 +47,28 @@ pub(crate) async fn poll<D>(
     if !session.is_polling() {
         return bad_request();
     }
+    if session.closing.load(Ordering::Acquire) {
+        session.close(CloseReason::TransportClose);
+        return context.respond(StatusCode::OK, TEXT, Bytes::from_static(b"6"));
+    }
+    // A client that gives up on its poll is gone: nobody else would collect its packets.
+    let abandoned = AbandonGuard(Some(session));
     let first = tokio::select! {
         biased;
         frame = inbox.recv() => frame.unwrap_or(Frame::Close),
-        () = session.closed() => Frame::Close,
+        // A client that closed the session itself expects no close packet.
+        () = session.closed() => match session.close_reason() {
+            CloseReason::TransportClose => Frame::Noop,
+            _ => Frame::Close,
+        },
         () = session.release_poll.notified() => Frame::Noop,
+        () = upgrade_check(session) => Frame::Noop,
     };
+    abandoned.disarm();
+    if !session.is_polling() && matches!(first, Frame::Noop) {
+        // The session upgraded while this poll waited: polling is over.
+        return bad_request();
+    }
     let mut size = payload::encoded_len(&first);
     let mut frames = vec![first];
     while size < max_payload && !matches!(frames.last(), Some(Frame::Close)) {
@@ -69,6 +85,37 @@ pub(crate) async fn poll<D>(
         session.close(session.close_reason());
     }
     context.respond(StatusCode::OK, TEXT, payload::encode(&frames))
+}
+
+/// How often a poll made during an upgrade is answered with a noop, so the client can pause
+/// polling and finish the upgrade.
+const UPGRADE_CHECK: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Completes after [`UPGRADE_CHECK`] during an upgrade; never otherwise.
+async fn upgrade_check<D>(session: &Session<D>) {
+    if session.is_upgrading() {
+        tokio::time::sleep(UPGRADE_CHECK).await;
+    } else {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Closes the session if a pending poll is dropped before it answered.
+struct AbandonGuard<'a, D>(Option<&'a Session<D>>);
+
+impl<D> AbandonGuard<'_, D> {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl<D> Drop for AbandonGuard<'_, D> {
+    fn drop(&mut self) {
+        if let Some(session) = self.0 {
+            tracing::debug!(sid = %session.sid(), "pending poll abandoned by the client; closing");
+            session.close(CloseReason::TransportClose);
+        }
+    }
 }
 
 /// Answers a POST: decodes its packets and hands them to the handler, in order.

@@ -66,11 +66,17 @@ pub(crate) fn upgrade<H: EngineHandler, B>(
     session: Arc<Session<H::Data>>,
     request: Request<B>,
 ) -> Result<Response<ResponseBody>, ProtocolError> {
-    if !session.begin_upgrade() {
-        return Err(ProtocolError::BadRequest);
-    }
-    let (response, upgrade) = accept(request).inspect_err(|_| session.cancel_upgrade())?;
+    let (response, upgrade) = accept(request)?;
     let engine = engine.clone();
+    if !session.begin_upgrade() {
+        // Already upgraded or upgrading: accept the WebSocket, then close it at once.
+        tokio::spawn(async move {
+            if let Some(mut socket) = connect(upgrade, &engine.config).await {
+                let _ = socket.close(None).await;
+            }
+        });
+        return Ok(response);
+    }
     tokio::spawn(async move {
         let Some(mut socket) = connect(upgrade, &engine.config).await else {
             session.cancel_upgrade();
@@ -107,7 +113,7 @@ async fn probe<D>(session: &Session<D>, socket: &mut Socket) -> bool {
                 {
                     return false;
                 }
-                session.release_poll.notify_one();
+                session.release_poll.notify_waiters();
             }
             Ok(WsMessage::Text(text)) if text.as_str() == "5" => return true,
             Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => {}

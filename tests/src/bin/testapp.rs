@@ -1,0 +1,416 @@
+//! `testapp`: a server exercising the whole programmatic API, driven by the Node tests in
+//! `tests/js/`. Each event asks the server to do one thing and acknowledges the outcome, so a
+//! test can act as a client and check what every other client saw.
+//!
+//! Environment: `PORT` (0 picks a free port), `PING_INTERVAL_MS` (300), `PING_TIMEOUT_MS`
+//! (200), `MAX_PAYLOAD` (1000000), `TRANSPORTS` (`polling,websocket`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use ferrio::{
+    AckSender, Auth, ConnectError, Data, DisconnectReason, Event, Payload, Sid, Socket, SocketIo,
+    State, Transport,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The disconnect reason of every socket that left, by id.
+#[derive(Clone, Default)]
+struct Disconnects(Arc<Mutex<HashMap<String, DisconnectReason>>>);
+
+/// A counter shared by every socket.
+#[derive(Clone, Default)]
+struct SharedCount(Arc<AtomicU64>);
+
+/// A counter in each socket's session.
+#[derive(Default)]
+struct SessionCount(u64);
+
+#[derive(Deserialize, Default)]
+struct Token {
+    token: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Role {
+    role: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Rooms {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Rooms {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Rooms::One(room) => vec![room],
+            Rooms::Many(rooms) => rooms,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Broadcast {
+    #[serde(default)]
+    to: Vec<String>,
+    #[serde(default)]
+    except: Vec<String>,
+    #[serde(default)]
+    include_self: bool,
+    event: String,
+}
+
+#[derive(Deserialize)]
+struct EmitTo {
+    sid: String,
+    event: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Call {
+    #[serde(default)]
+    room: Option<String>,
+    event: String,
+    timeout_ms: u64,
+}
+
+/// The arguments a request carries in its `args` field, emitted spread as separate arguments,
+/// binary included.
+struct Spread<'a> {
+    payload: &'a Payload,
+    args: &'a [Value],
+}
+
+impl<'a> Spread<'a> {
+    fn of(payload: &'a Payload) -> Self {
+        let args = payload
+            .values()
+            .first()
+            .and_then(|request| request.get("args"))
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        Self { payload, args }
+    }
+}
+
+impl Serialize for Spread<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut args = serializer.serialize_tuple(self.args.len())?;
+        for arg in self.args {
+            args.serialize_element(&self.payload.with_binary(arg))?;
+        }
+        args.end()
+    }
+}
+
+/// A client's reply to a server emit, binary included: `{ok: [args...]}`.
+#[derive(Serialize)]
+struct Reply<'a> {
+    ok: &'a Payload,
+}
+
+fn sorted(rooms: Vec<ferrio::Room>) -> Vec<String> {
+    let mut rooms: Vec<String> = rooms.iter().map(|r| r.to_string()).collect();
+    rooms.sort();
+    rooms
+}
+
+async fn connect(Auth(auth): Auth<Token>) -> Result<(), ConnectError> {
+    if auth.token.as_deref() == Some("bad") {
+        return Err(ConnectError::new("bad token").with_data(json!({ "code": 42 })));
+    }
+    Ok(())
+}
+
+async fn disconnect(socket: Socket, reason: DisconnectReason, State(log): State<Disconnects>) {
+    if let Ok(mut log) = log.0.lock() {
+        log.insert(socket.id().to_string(), reason);
+    }
+}
+
+async fn join(socket: Socket, Data(rooms): Data<Rooms>, ack: AckSender) {
+    socket.join(rooms.into_vec());
+    let _ = ack.send(&sorted(socket.rooms()));
+}
+
+async fn leave(socket: Socket, Data(rooms): Data<Rooms>, ack: AckSender) {
+    socket.leave(rooms.into_vec());
+    let _ = ack.send(&sorted(socket.rooms()));
+}
+
+async fn leave_all(socket: Socket, ack: AckSender) {
+    socket.leave_all();
+    let _ = ack.send(&sorted(socket.rooms()));
+}
+
+async fn rooms(socket: Socket, ack: AckSender) {
+    let _ = ack.send(&sorted(socket.rooms()));
+}
+
+async fn room_sockets(io: SocketIo, Data(room): Data<String>, ack: AckSender) {
+    let mut ids: Vec<String> = io
+        .to(room)
+        .socket_ids()
+        .await
+        .iter()
+        .map(Sid::to_string)
+        .collect();
+    ids.sort();
+    let _ = ack.send(&ids);
+}
+
+async fn broadcast(
+    socket: Socket,
+    Data(request): Data<Broadcast>,
+    payload: Payload,
+    ack: AckSender,
+) {
+    let operator = if request.include_self {
+        socket.within(request.to)
+    } else {
+        socket.to(request.to)
+    };
+    let result = operator
+        .except(request.except)
+        .emit(&request.event, &Spread::of(&payload));
+    let _ = ack.send(if result.is_ok() { "done" } else { "failed" });
+}
+
+async fn emit_to_sid(io: SocketIo, Data(request): Data<EmitTo>, payload: Payload, ack: AckSender) {
+    let result = io
+        .to(request.sid)
+        .emit(&request.event, &Spread::of(&payload));
+    let _ = ack.send(if result.is_ok() { "done" } else { "failed" });
+}
+
+async fn server_emit(
+    io: SocketIo,
+    Data(request): Data<Broadcast>,
+    payload: Payload,
+    ack: AckSender,
+) {
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let _ = io.emit(&request.event, &Spread::of(&payload));
+    });
+    let _ = ack.send("scheduled");
+}
+
+async fn call(socket: Socket, Data(request): Data<Call>, payload: Payload, ack: AckSender) {
+    let timeout = Duration::from_millis(request.timeout_ms);
+    let reply = socket
+        .emit_with_ack_timeout(&request.event, &Spread::of(&payload), timeout)
+        .await;
+    let _ = match reply {
+        Ok(reply) => ack.send(&Reply { ok: &reply }),
+        Err(error) if error.is_timeout() => ack.send(&json!({ "error": "timeout" })),
+        Err(error) => ack.send(&json!({ "error": error.to_string() })),
+    };
+}
+
+async fn call_room(socket: Socket, Data(request): Data<Call>, payload: Payload, ack: AckSender) {
+    let room = request.room.unwrap_or_default();
+    let replies = socket
+        .within(room)
+        .timeout(Duration::from_millis(request.timeout_ms))
+        .emit_with_ack(&request.event, &Spread::of(&payload));
+    let Ok(replies) = replies else {
+        let _ = ack.send("failed");
+        return;
+    };
+    let mut replies: Vec<(String, Value)> = replies
+        .collect()
+        .await
+        .into_iter()
+        .map(|(sid, reply)| {
+            let entry = match reply {
+                Ok(payload) => json!({ "sid": sid, "ok": payload.values() }),
+                Err(error) if error.is_timeout() => json!({ "sid": sid, "error": "timeout" }),
+                Err(error) => json!({ "sid": sid, "error": error.to_string() }),
+            };
+            (sid.to_string(), entry)
+        })
+        .collect();
+    replies.sort_by(|a, b| a.0.cmp(&b.0));
+    let _ = ack.send(
+        &replies
+            .into_iter()
+            .map(|(_, entry)| entry)
+            .collect::<Vec<_>>(),
+    );
+}
+
+async fn disconnect_me(socket: Socket) {
+    socket.disconnect();
+}
+
+async fn disconnect_room(io: SocketIo, Data(room): Data<String>, ack: AckSender) {
+    io.to(room).disconnect();
+    let _ = ack.send("done");
+}
+
+async fn close_room(io: SocketIo, Data(room): Data<String>, ack: AckSender) {
+    io.to(room.as_str()).leave(room.as_str());
+    let _ = ack.send("done");
+}
+
+async fn session_count(socket: Socket, ack: AckSender) {
+    let count = socket.session().update(|count: &mut SessionCount| {
+        count.0 += 1;
+        count.0
+    });
+    let _ = ack.send(&count);
+}
+
+async fn shared_count(State(count): State<SharedCount>, ack: AckSender) {
+    let _ = ack.send(&(count.0.fetch_add(1, Ordering::Relaxed) + 1));
+}
+
+async fn binary(ack: AckSender) {
+    let _ = ack.send(&json_binary());
+}
+
+fn json_binary() -> impl Serialize {
+    #[derive(Serialize)]
+    struct Nested {
+        buf: Bytes,
+    }
+    #[derive(Serialize)]
+    #[serde(untagged)]
+    enum Item {
+        Binary(Bytes),
+        Text(&'static str),
+    }
+    #[derive(Serialize)]
+    struct Reply {
+        nested: Nested,
+        list: Vec<Item>,
+    }
+    Reply {
+        nested: Nested {
+            buf: Bytes::from_static(&[1, 2, 3]),
+        },
+        list: vec![
+            Item::Binary(Bytes::from_static(&[4, 5])),
+            Item::Text("text"),
+        ],
+    }
+}
+
+async fn echo(payload: Payload, ack: AckSender) {
+    let _ = ack.send(&payload);
+}
+
+async fn last_disconnect(State(log): State<Disconnects>, Data(sid): Data<String>, ack: AckSender) {
+    let reason = log.0.lock().ok().and_then(|log| log.get(&sid).copied());
+    let _ = ack.send(&reason);
+}
+
+async fn message(socket: Socket, payload: Payload) {
+    let _ = socket.send(&payload);
+}
+
+async fn unknown(socket: Socket, Event(event): Event, payload: Payload) {
+    let mut args = vec![Value::from(event)];
+    args.extend(payload.values().iter().cloned());
+    let _ = socket.emit(
+        "unknown",
+        &Spread {
+            payload: &payload,
+            args: &args,
+        },
+    );
+}
+
+async fn admin_connect(Auth(auth): Auth<Role>) -> Result<(), ConnectError> {
+    match auth.role.as_deref() {
+        Some("admin") => Ok(()),
+        _ => Err(ConnectError::new("admins only")),
+    }
+}
+
+async fn whoami(ack: AckSender) {
+    let _ = ack.send("admin");
+}
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+fn transports() -> Vec<Transport> {
+    let names = std::env::var("TRANSPORTS").unwrap_or_else(|_| "polling,websocket".to_owned());
+    names
+        .split(',')
+        .filter_map(|name| match name.trim() {
+            "polling" => Some(Transport::Polling),
+            "websocket" => Some(Transport::Websocket),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let io = SocketIo::builder()
+        .ping_interval(Duration::from_millis(env_or("PING_INTERVAL_MS", 300)))
+        .ping_timeout(Duration::from_millis(env_or("PING_TIMEOUT_MS", 200)))
+        .max_payload(env_or("MAX_PAYLOAD", 1_000_000) as usize)
+        .transports(transports())
+        .cors(ferrio::Cors::Any)
+        .state(Disconnects::default())
+        .state(SharedCount::default())
+        .namespace("/", |ns| {
+            ns.on_connect(connect)
+                .on_disconnect(disconnect)
+                .on("join", join)
+                .on("leave", leave)
+                .on("leave-all", leave_all)
+                .on("rooms", rooms)
+                .on("room-sockets", room_sockets)
+                .on("broadcast", broadcast)
+                .on("emit-to-sid", emit_to_sid)
+                .on("server-emit", server_emit)
+                .on("call", call)
+                .on("call-room", call_room)
+                .on("disconnect-me", disconnect_me)
+                .on("disconnect-room", disconnect_room)
+                .on("close-room", close_room)
+                .on("session-count", session_count)
+                .on("shared-count", shared_count)
+                .on("binary", binary)
+                .on("echo", echo)
+                .on("last-disconnect", last_disconnect)
+                .on("message", message)
+                .on_any(unknown)
+        })
+        .namespace("/admin", |ns| {
+            ns.on_connect(admin_connect).on("whoami", whoami)
+        })
+        .build();
+    let listener =
+        tokio::net::TcpListener::bind(("127.0.0.1", env_or("PORT", 3000) as u16)).await?;
+    println!("ferrio listening on http://{}", listener.local_addr()?);
+    ferrio::serve(listener, io)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
