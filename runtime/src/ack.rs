@@ -57,9 +57,9 @@ impl AckSender {
     /// # Errors
     ///
     /// As [`Socket::emit`].
-    pub fn send<T: Serialize + ?Sized>(self, args: &T) -> Result<(), SendError> {
+    pub fn send<T: Serialize>(self, args: T) -> Result<(), SendError> {
         let Some(id) = self.id else { return Ok(()) };
-        let encoded = socketio::packet::encode_ack(self.socket.namespace(), id, args)?;
+        let encoded = socketio::packet::encode_ack(self.socket.namespace(), id, &args)?;
         self.socket.send_encoded(&encoded)
     }
 }
@@ -134,7 +134,7 @@ type Reply = Pin<Box<dyn Future<Output = (Sid, Result<Payload, AckError>)> + Sen
 /// # async fn f(io: ferrio::SocketIo) {
 /// use std::time::Duration;
 ///
-/// let replies = io.to("voters").timeout(Duration::from_secs(5)).emit_with_ack("vote", ()).collect().await;
+/// let replies = io.to("voters").timeout(Duration::from_secs(5)).emit_with_ack("vote", ()).unwrap().collect().await;
 /// for (sid, reply) in replies {
 ///     match reply {
 ///         Ok(payload) => println!("{sid} voted {:?}", payload.values()),

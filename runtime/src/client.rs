@@ -45,11 +45,11 @@ impl EngineHandler for Dispatcher {
         let timeout = self.0.config.connect_timeout;
         tokio::spawn(async move {
             tokio::time::sleep(timeout).await;
-            if let Some(session) = session.upgrade() {
-                if lock(&session.data().sockets).is_empty() {
-                    tracing::debug!(sid = %session.sid(), "no namespace connected in time; closing");
-                    session.disconnect();
-                }
+            if let Some(session) = session.upgrade()
+                && lock(&session.data().sockets).is_empty()
+            {
+                tracing::debug!(sid = %session.sid(), "no namespace connected in time; closing");
+                session.disconnect();
             }
         });
     }

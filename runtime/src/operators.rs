@@ -132,8 +132,8 @@ impl BroadcastOperator {
     ///
     /// The arguments do not serialize, or the adapter cannot reach the sockets. A socket that
     /// cannot take the packet is disconnected and logged, and does not fail the broadcast.
-    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), SendError> {
-        let encoded = packet::encode_event(&self.namespace.path, event, args, None)?;
+    pub fn emit<T: Serialize>(&self, event: &str, args: T) -> Result<(), SendError> {
+        let encoded = packet::encode_event(&self.namespace.path, event, &args, None)?;
         self.namespace
             .adapter
             .broadcast(&BroadcastPacket(encoded), &self.options)
@@ -144,7 +144,7 @@ impl BroadcastOperator {
     /// # Errors
     ///
     /// As [`emit`](Self::emit).
-    pub fn send<T: Serialize + ?Sized>(&self, args: &T) -> Result<(), SendError> {
+    pub fn send<T: Serialize>(&self, args: T) -> Result<(), SendError> {
         self.emit("message", args)
     }
 
@@ -154,13 +154,13 @@ impl BroadcastOperator {
     /// # Errors
     ///
     /// The arguments do not serialize.
-    pub fn emit_with_ack<T: Serialize + ?Sized>(
+    pub fn emit_with_ack<T: Serialize>(
         &self,
         event: &str,
-        args: &T,
+        args: T,
     ) -> Result<AckStream, SendError> {
         let id = self.namespace.next_ack_id();
-        let encoded = packet::encode_event(&self.namespace.path, event, args, Some(id))?;
+        let encoded = packet::encode_event(&self.namespace.path, event, &args, Some(id))?;
         let timeout = self.timeout.unwrap_or_else(|| self.default_ack_timeout());
         Ok(self.namespace.adapter.broadcast_with_ack(
             BroadcastPacket(encoded),

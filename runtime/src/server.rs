@@ -142,7 +142,7 @@ impl SocketIo {
     /// # Errors
     ///
     /// As [`BroadcastOperator::emit`].
-    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), SendError> {
+    pub fn emit<T: Serialize>(&self, event: &str, args: T) -> Result<(), SendError> {
         self.main().emit(event, args)
     }
 
@@ -151,7 +151,7 @@ impl SocketIo {
     /// # Errors
     ///
     /// As [`BroadcastOperator::emit`].
-    pub fn send<T: Serialize + ?Sized>(&self, args: &T) -> Result<(), SendError> {
+    pub fn send<T: Serialize>(&self, args: T) -> Result<(), SendError> {
         self.main().send(args)
     }
 

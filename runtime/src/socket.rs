@@ -204,8 +204,8 @@ impl Socket {
     /// socket.emit("image", bytes::Bytes::from_static(b"\x89PNG"))?;
     /// # Ok(()) }
     /// ```
-    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, args: &T) -> Result<(), SendError> {
-        let encoded = packet::encode_event(self.namespace(), event, args, None)?;
+    pub fn emit<T: Serialize>(&self, event: &str, args: T) -> Result<(), SendError> {
+        let encoded = packet::encode_event(self.namespace(), event, &args, None)?;
         self.send_encoded(&encoded)
     }
 
@@ -214,7 +214,7 @@ impl Socket {
     /// # Errors
     ///
     /// As [`emit`](Self::emit).
-    pub fn send<T: Serialize + ?Sized>(&self, args: &T) -> Result<(), SendError> {
+    pub fn send<T: Serialize>(&self, args: T) -> Result<(), SendError> {
         self.emit("message", args)
     }
 
@@ -233,10 +233,10 @@ impl Socket {
     /// let yes: bool = reply.arg(0).unwrap_or(false);
     /// # Ok(()) }
     /// ```
-    pub async fn emit_with_ack<T: Serialize + ?Sized>(
+    pub async fn emit_with_ack<T: Serialize>(
         &self,
         event: &str,
-        args: &T,
+        args: T,
     ) -> Result<Payload, AckError> {
         let timeout = self.ack_timeout();
         self.emit_with_ack_timeout(event, args, timeout).await
@@ -247,14 +247,14 @@ impl Socket {
     /// # Errors
     ///
     /// As [`emit_with_ack`](Self::emit_with_ack).
-    pub async fn emit_with_ack_timeout<T: Serialize + ?Sized>(
+    pub async fn emit_with_ack_timeout<T: Serialize>(
         &self,
         event: &str,
-        args: &T,
+        args: T,
         timeout: Duration,
     ) -> Result<Payload, AckError> {
         let id = self.0.namespace.next_ack_id();
-        let encoded = packet::encode_event(self.namespace(), event, args, Some(id))
+        let encoded = packet::encode_event(self.namespace(), event, &args, Some(id))
             .map_err(SendError::from)?;
         let waiter = self.send_with_ack_id(&encoded, id)?;
         waiter.wait(tokio::time::Instant::now() + timeout).await
