@@ -140,21 +140,21 @@ async fn disconnect(socket: Socket, reason: DisconnectReason, State(log): State<
 
 async fn join(socket: Socket, Data(rooms): Data<Rooms>, ack: AckSender) {
     socket.join(rooms.into_vec());
-    let _ = ack.send(&sorted(socket.rooms()));
+    let _ = ack.send(sorted(socket.rooms()));
 }
 
 async fn leave(socket: Socket, Data(rooms): Data<Rooms>, ack: AckSender) {
     socket.leave(rooms.into_vec());
-    let _ = ack.send(&sorted(socket.rooms()));
+    let _ = ack.send(sorted(socket.rooms()));
 }
 
 async fn leave_all(socket: Socket, ack: AckSender) {
     socket.leave_all();
-    let _ = ack.send(&sorted(socket.rooms()));
+    let _ = ack.send(sorted(socket.rooms()));
 }
 
 async fn rooms(socket: Socket, ack: AckSender) {
-    let _ = ack.send(&sorted(socket.rooms()));
+    let _ = ack.send(sorted(socket.rooms()));
 }
 
 async fn room_sockets(io: SocketIo, Data(room): Data<String>, ack: AckSender) {
@@ -182,14 +182,14 @@ async fn broadcast(
     };
     let result = operator
         .except(request.except)
-        .emit(&request.event, &Spread::of(&payload));
+        .emit(&request.event, Spread::of(&payload));
     let _ = ack.send(if result.is_ok() { "done" } else { "failed" });
 }
 
 async fn emit_to_sid(io: SocketIo, Data(request): Data<EmitTo>, payload: Payload, ack: AckSender) {
     let result = io
         .to(request.sid)
-        .emit(&request.event, &Spread::of(&payload));
+        .emit(&request.event, Spread::of(&payload));
     let _ = ack.send(if result.is_ok() { "done" } else { "failed" });
 }
 
@@ -201,7 +201,7 @@ async fn server_emit(
 ) {
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(10)).await;
-        let _ = io.emit(&request.event, &Spread::of(&payload));
+        let _ = io.emit(&request.event, Spread::of(&payload));
     });
     let _ = ack.send("scheduled");
 }
@@ -213,8 +213,8 @@ async fn call(socket: Socket, Data(request): Data<Call>, payload: Payload, ack: 
         .await;
     let _ = match reply {
         Ok(reply) => ack.send(&Reply { ok: &reply }),
-        Err(error) if error.is_timeout() => ack.send(&json!({ "error": "timeout" })),
-        Err(error) => ack.send(&json!({ "error": error.to_string() })),
+        Err(error) if error.is_timeout() => ack.send(json!({ "error": "timeout" })),
+        Err(error) => ack.send(json!({ "error": error.to_string() })),
     };
 }
 
@@ -223,7 +223,7 @@ async fn call_room(socket: Socket, Data(request): Data<Call>, payload: Payload, 
     let replies = socket
         .within(room)
         .timeout(Duration::from_millis(request.timeout_ms))
-        .emit_with_ack(&request.event, &Spread::of(&payload));
+        .emit_with_ack(&request.event, Spread::of(&payload));
     let Ok(replies) = replies else {
         let _ = ack.send("failed");
         return;
@@ -243,7 +243,7 @@ async fn call_room(socket: Socket, Data(request): Data<Call>, payload: Payload, 
         .collect();
     replies.sort_by(|a, b| a.0.cmp(&b.0));
     let _ = ack.send(
-        &replies
+        replies
             .into_iter()
             .map(|(_, entry)| entry)
             .collect::<Vec<_>>(),
@@ -269,15 +269,15 @@ async fn session_count(socket: Socket, ack: AckSender) {
         count.0 += 1;
         count.0
     });
-    let _ = ack.send(&count);
+    let _ = ack.send(count);
 }
 
 async fn shared_count(State(count): State<SharedCount>, ack: AckSender) {
-    let _ = ack.send(&(count.0.fetch_add(1, Ordering::Relaxed) + 1));
+    let _ = ack.send(count.0.fetch_add(1, Ordering::Relaxed) + 1);
 }
 
 async fn binary(ack: AckSender) {
-    let _ = ack.send(&json_binary());
+    let _ = ack.send(json_binary());
 }
 
 fn json_binary() -> impl Serialize {
@@ -313,7 +313,7 @@ async fn echo(payload: Payload, ack: AckSender) {
 
 async fn last_disconnect(State(log): State<Disconnects>, Data(sid): Data<String>, ack: AckSender) {
     let reason = log.0.lock().ok().and_then(|log| log.get(&sid).copied());
-    let _ = ack.send(&reason);
+    let _ = ack.send(reason);
 }
 
 async fn message(socket: Socket, payload: Payload) {
