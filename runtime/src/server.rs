@@ -3,8 +3,6 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -14,7 +12,9 @@ use serde::Serialize;
 
 use crate::adapter::{AdapterFactory, BroadcastOptions, LocalAdapter, LocalNamespace};
 use crate::client::Dispatcher;
-use crate::engineio::{self, Engine, EngineConfig, ResponseBody, engine_setters};
+use crate::engineio::{
+    Engine, EngineConfig, EngineIo, RequestBody, ResponseBody, ServiceFuture, engine_setters,
+};
 use crate::error::SendError;
 use crate::extensions::StateMap;
 use crate::namespace::{Namespace, NamespaceBuilder};
@@ -73,7 +73,7 @@ pub(crate) struct Shared {
 /// ```
 #[derive(Clone)]
 pub struct SocketIo {
-    engine: Arc<Engine<Dispatcher>>,
+    engine: EngineIo<Dispatcher>,
 }
 
 impl SocketIo {
@@ -96,11 +96,13 @@ impl SocketIo {
 
     pub(crate) fn from_shared(shared: &Weak<Shared>) -> Option<Self> {
         let engine = shared.upgrade()?.engine.upgrade()?;
-        Some(Self { engine })
+        Some(Self {
+            engine: EngineIo { engine },
+        })
     }
 
     fn shared(&self) -> &Shared {
-        &self.engine.handler.0
+        &self.engine.handler().0
     }
 
     /// Addresses a namespace.
@@ -177,14 +179,14 @@ impl SocketIo {
     /// Disconnects every client with the server-shutdown reason, and waits until they are
     /// gone. [`serve`](crate::serve) does this on graceful shutdown.
     pub async fn close(&self) {
-        self.engine.close_all().await;
+        self.engine.close().await;
     }
 }
 
 impl fmt::Debug for SocketIo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SocketIo")
-            .field("path", &self.engine.config.path)
+            .field("path", &self.engine.engine.config.path)
             .field(
                 "namespaces",
                 &self.shared().namespaces.keys().collect::<Vec<_>>(),
@@ -193,35 +195,27 @@ impl fmt::Debug for SocketIo {
     }
 }
 
-impl<B> tower_service::Service<Request<B>> for SocketIo
-where
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
+impl<B: RequestBody> tower_service::Service<Request<B>> for SocketIo {
     type Response = Response<ResponseBody>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+    type Future = ServiceFuture;
 
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        tower_service::Service::<Request<B>>::poll_ready(&mut self.engine, cx)
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let engine = self.engine.clone();
-        Box::pin(async move { Ok(engineio::handle_request(&engine, request).await) })
+    fn call(&mut self, request: Request<B>) -> ServiceFuture {
+        self.engine.call(request)
     }
 }
 
 impl App for SocketIo {
     fn handle(&self, request: Request<hyper::body::Incoming>) -> ResponseFuture {
-        let engine = self.engine.clone();
-        Box::pin(async move { engineio::handle_request(&engine, request).await })
+        App::handle(&self.engine, request)
     }
 
     fn shutdown(&self) -> ShutdownFuture {
-        let io = self.clone();
-        Box::pin(async move { io.close().await })
+        self.engine.shutdown()
     }
 }
 
@@ -333,7 +327,9 @@ impl SocketIoBuilder {
             });
             Engine::new(engine_config, Dispatcher(shared))
         });
-        SocketIo { engine }
+        SocketIo {
+            engine: EngineIo { engine },
+        }
     }
 }
 

@@ -353,6 +353,10 @@ impl Socket {
             let mut held = lock(&self.0.before_connect);
             // Checked again under the lock that confirming the connection takes.
             if !self.0.connected.load(Ordering::Acquire) {
+                if held.len() >= self.0.connection.queue_capacity() {
+                    tracing::warn!(sid = %self.id(), "connect handler emitted more than the queue holds");
+                    return Err(SendError::slow_client());
+                }
                 held.push(frame);
                 return Ok(());
             }

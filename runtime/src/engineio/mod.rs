@@ -53,7 +53,7 @@ use http::{Request, Response};
 pub use config::{Cors, EngineConfig, Transport};
 pub use engine::EngineHandler;
 pub use frame::Message;
-pub use service::ResponseBody;
+pub use service::{RequestBody, ResponseBody};
 pub use session::{CloseReason, Handshake, Session};
 
 pub(crate) use config::engine_setters;
@@ -65,7 +65,7 @@ pub(crate) use frame::Frame;
 /// Requests outside its path are answered with 404, so mount it where it belongs (for
 /// example with axum's `Router::route_service`), or serve it alone with [`crate::serve`].
 pub struct EngineIo<H: EngineHandler> {
-    engine: Arc<Engine<H>>,
+    pub(crate) engine: Arc<Engine<H>>,
 }
 
 impl<H: EngineHandler> EngineIo<H> {
@@ -120,6 +120,10 @@ impl<H: EngineHandler> EngineIo<H> {
     }
 }
 
+/// The future of ferrio's tower services.
+pub type ServiceFuture =
+    Pin<Box<dyn Future<Output = Result<Response<ResponseBody>, Infallible>> + Send>>;
+
 /// Routes a request to the engine if it addresses the engine's path, else answers 404.
 pub(crate) async fn handle_request<H, B>(
     engine: &Arc<Engine<H>>,
@@ -127,9 +131,7 @@ pub(crate) async fn handle_request<H, B>(
 ) -> Response<ResponseBody>
 where
     H: EngineHandler,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: std::error::Error + Send + Sync + 'static,
+    B: RequestBody,
 {
     if engine.config.matches_path(request.uri().path()) {
         service::handle(engine, request).await
@@ -160,13 +162,11 @@ impl<H: EngineHandler> fmt::Debug for EngineIo<H> {
 impl<H, B> tower_service::Service<Request<B>> for EngineIo<H>
 where
     H: EngineHandler,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: std::error::Error + Send + Sync + 'static,
+    B: RequestBody,
 {
     type Response = Response<ResponseBody>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+    type Future = ServiceFuture;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))

@@ -15,6 +15,20 @@ use super::transport::{polling, websocket};
 /// The body of every response ferrio writes.
 pub type ResponseBody = Full<Bytes>;
 
+/// A request body ferrio can read: any `http_body::Body` that can cross threads, such as
+/// hyper's `Incoming` or axum's `Body`.
+pub trait RequestBody:
+    http_body::Body<Data: Send, Error: std::error::Error + Send + Sync + 'static> + Send + 'static
+{
+}
+
+impl<B> RequestBody for B where
+    B: http_body::Body<Data: Send, Error: std::error::Error + Send + Sync + 'static>
+        + Send
+        + 'static
+{
+}
+
 /// The errors of the Engine.IO protocol, answered with HTTP 400 (403 for a refused origin)
 /// and a JSON body `{"code": .., "message": ..}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,9 +111,7 @@ pub(crate) async fn handle<H, B>(
 ) -> Response<ResponseBody>
 where
     H: EngineHandler,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: std::error::Error + Send + Sync + 'static,
+    B: RequestBody,
 {
     let context = cors_context(&engine.config.cors, &request);
     if let Some(Err(())) = origin_allowed(&engine.config.cors, &request) {
@@ -121,9 +133,7 @@ async fn route<H, B>(
 ) -> Result<Response<ResponseBody>, ProtocolError>
 where
     H: EngineHandler,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: std::error::Error + Send + Sync + 'static,
+    B: RequestBody,
 {
     let query = request.uri().query().unwrap_or_default();
     let transport = query_param(query, "transport")

@@ -217,6 +217,11 @@ impl<D> Session<D> {
         self.send_frame(Frame::Binary(message))
     }
 
+    /// How many frames the outgoing queue holds at most.
+    pub(crate) fn queue_capacity(&self) -> usize {
+        self.outbox.max_capacity()
+    }
+
     pub(crate) fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
         if self.closed.is_cancelled() {
             return Err(SendError::closed());
@@ -306,5 +311,59 @@ pub(crate) async fn heartbeat<D>(
             return CloseReason::PingTimeout;
         }
         ping_at = tokio::time::Instant::now() + interval;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(queue_len: usize) -> Session<()> {
+        let handshake = Handshake {
+            uri: Uri::from_static("/socket.io/?EIO=4&transport=polling"),
+            headers: HeaderMap::new(),
+        };
+        Session::new(Transport::Polling, handshake, (), queue_len)
+    }
+
+    #[test]
+    fn a_full_queue_closes_the_slow_client_and_fails_the_send() {
+        let session = session(2);
+        assert!(session.send_text("one").is_ok());
+        assert!(session.send_text("two").is_ok());
+        let error = session.send_text("three").err();
+        assert!(
+            error.as_ref().is_some_and(SendError::is_slow_client),
+            "{error:?}"
+        );
+        assert!(session.is_closed());
+        assert_eq!(session.close_reason(), CloseReason::SlowClient);
+        let after = session.send_text("four").err();
+        assert!(
+            after.as_ref().is_some_and(SendError::is_closed),
+            "{after:?}"
+        );
+    }
+
+    #[test]
+    fn frames_leave_in_the_order_sent() {
+        let session = session(8);
+        for text in ["a", "b", "c"] {
+            assert!(session.send_text(text).is_ok());
+        }
+        let mut inbox = session.inbox.try_lock().ok();
+        let mut received = Vec::new();
+        while let Some(Ok(Frame::Text(text))) = inbox.as_mut().map(|i| i.try_recv()) {
+            received.push(text.as_str().to_owned());
+        }
+        assert_eq!(received, ["4a", "4b", "4c"]);
+    }
+
+    #[test]
+    fn the_first_close_reason_is_the_one_reported() {
+        let session = session(1);
+        session.close(CloseReason::PingTimeout);
+        session.close(CloseReason::TransportClose);
+        assert_eq!(session.close_reason(), CloseReason::PingTimeout);
     }
 }

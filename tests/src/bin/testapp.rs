@@ -133,6 +133,7 @@ async fn connect(Auth(auth): Auth<Token>) -> Result<(), ConnectError> {
 }
 
 async fn disconnect(socket: Socket, reason: DisconnectReason, State(log): State<Disconnects>) {
+    println!("disconnect {} {reason}", socket.id());
     if let Ok(mut log) = log.0.lock() {
         log.insert(socket.id().to_string(), reason);
     }

@@ -13,7 +13,7 @@ use crate::engineio::config::Transport;
 use crate::engineio::engine::{Engine, EngineHandler};
 use crate::engineio::frame::{Frame, Message};
 use crate::engineio::payload::{self, PayloadPacket};
-use crate::engineio::service::{ResponseBody, ResponseContext};
+use crate::engineio::service::{RequestBody, ResponseBody, ResponseContext};
 use crate::engineio::session::{CloseReason, Handshake, Session};
 
 const TEXT: &str = "text/plain; charset=UTF-8";
@@ -130,9 +130,7 @@ pub(crate) async fn receive<H, B>(
 ) -> Response<ResponseBody>
 where
     H: EngineHandler,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: std::error::Error + Send + Sync + 'static,
+    B: RequestBody,
 {
     let bad_request = || context.error(crate::engineio::service::ProtocolError::BadRequest);
     if session.posting.swap(true, Ordering::AcqRel) {
