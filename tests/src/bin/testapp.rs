@@ -3,7 +3,8 @@
 //! test can act as a client and check what every other client saw.
 //!
 //! Environment: `PORT` (0 picks a free port), `PING_INTERVAL_MS` (300), `PING_TIMEOUT_MS`
-//! (200), `MAX_PAYLOAD` (1000000), `TRANSPORTS` (`polling,websocket`).
+//! (200), `MAX_PAYLOAD` (1000000), `TRANSPORTS` (`polling,websocket`), `CORS_ORIGINS` (a
+//! comma-separated list of allowed origins; any origin when unset).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -363,6 +364,13 @@ fn transports() -> Vec<Transport> {
         .collect()
 }
 
+fn cors() -> ferrio::Cors {
+    match std::env::var("CORS_ORIGINS") {
+        Ok(list) => ferrio::Cors::origins(list.split(',').map(str::trim)),
+        Err(_) => ferrio::Cors::Any,
+    }
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
@@ -375,7 +383,7 @@ async fn main() -> std::io::Result<()> {
         .ping_timeout(Duration::from_millis(env_or("PING_TIMEOUT_MS", 200)))
         .max_payload(env_or("MAX_PAYLOAD", 1_000_000) as usize)
         .transports(transports())
-        .cors(ferrio::Cors::Any)
+        .cors(cors())
         .state(Disconnects::default())
         .state(SharedCount::default())
         .namespace("/", |ns| {
