@@ -177,6 +177,29 @@ impl Namespace {
         }
     }
 
+    /// The server's default acknowledgement timeout.
+    pub(crate) fn ack_timeout(&self) -> std::time::Duration {
+        self.shared
+            .upgrade()
+            .map_or(std::time::Duration::from_secs(10), |shared| {
+                shared.config.ack_timeout
+            })
+    }
+
+    /// Starts a handler in order, reporting its error to the error handler.
+    pub(crate) fn run(
+        &self,
+        socket: &Socket,
+        running: crate::handler::BoxFuture<Result<(), HandlerError>>,
+    ) {
+        let socket = socket.clone();
+        crate::handler::start_in_order(async move {
+            if let Err(error) = running.await {
+                socket.namespace_ref().report(&socket, error);
+            }
+        });
+    }
+
     pub(crate) fn next_ack_id(&self) -> u64 {
         self.ack_ids.fetch_add(1, Ordering::Relaxed)
     }

@@ -161,7 +161,7 @@ impl BroadcastOperator {
     ) -> Result<AckStream, SendError> {
         let id = self.namespace.next_ack_id();
         let encoded = packet::encode_event(&self.namespace.path, event, &args, Some(id))?;
-        let timeout = self.timeout.unwrap_or_else(|| self.default_ack_timeout());
+        let timeout = self.timeout.unwrap_or_else(|| self.namespace.ack_timeout());
         Ok(self.namespace.adapter.broadcast_with_ack(
             BroadcastPacket(encoded),
             id,
@@ -194,13 +194,6 @@ impl BroadcastOperator {
         self.namespace
             .adapter
             .disconnect_sockets(&self.options, false);
-    }
-
-    fn default_ack_timeout(&self) -> Duration {
-        self.namespace
-            .shared
-            .upgrade()
-            .map_or(Duration::from_secs(10), |shared| shared.config.ack_timeout)
     }
 }
 

@@ -14,7 +14,7 @@ use crate::client::Connection;
 use crate::engineio::{self, CloseReason, Frame, Handshake};
 use crate::error::{AckError, SendError};
 use crate::extensions::Session;
-use crate::handler::{DisconnectContext, EventContext, HandlerName, start_in_order};
+use crate::handler::{DisconnectContext, EventContext, HandlerName};
 use crate::namespace::Namespace;
 use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::Payload;
@@ -238,7 +238,7 @@ impl Socket {
         event: &str,
         args: T,
     ) -> Result<Payload, AckError> {
-        let timeout = self.ack_timeout();
+        let timeout = self.0.namespace.ack_timeout();
         self.emit_with_ack_timeout(event, args, timeout).await
     }
 
@@ -331,14 +331,6 @@ impl Socket {
         }
     }
 
-    fn ack_timeout(&self) -> Duration {
-        self.0
-            .namespace
-            .shared
-            .upgrade()
-            .map_or(Duration::from_secs(10), |shared| shared.config.ack_timeout)
-    }
-
     /// Queues an encoded packet, or holds it until the connection is confirmed.
     pub(crate) fn send_encoded(&self, encoded: &Encoded) -> Result<(), SendError> {
         let frame = if encoded.attachments.is_empty() {
@@ -417,13 +409,7 @@ impl Socket {
             payload,
             ack_id,
         };
-        let running = handler.call(context, name);
-        let socket = self.clone();
-        start_in_order(async move {
-            if let Err(error) = running.await {
-                socket.0.namespace.report(&socket, error);
-            }
-        });
+        namespace.run(self, handler.call(context, name));
     }
 
     /// Hands the client's acknowledgement to whoever awaits it.
@@ -453,13 +439,14 @@ impl Socket {
             socket: self.clone(),
             reason,
         };
-        let running = handler.call(context, HandlerName("disconnect".to_owned()));
-        let socket = self.clone();
-        start_in_order(async move {
-            if let Err(error) = running.await {
-                socket.0.namespace.report(&socket, error);
-            }
-        });
+        namespace.run(
+            self,
+            handler.call(context, HandlerName("disconnect".to_owned())),
+        );
+    }
+
+    pub(crate) fn namespace_ref(&self) -> &Namespace {
+        &self.0.namespace
     }
 }
 
