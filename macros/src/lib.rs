@@ -1,4 +1,525 @@
-//! Procedural macros for [ferrio](https://docs.rs/ferrio).
+//! Procedural macros for [ferrio](https://docs.rs/ferrio): the `#[on]` handler DSL.
 //!
-//! The `#[on]` handler DSL lands here; until then this crate only reserves its place in the
-//! workspace so that `ferrio` can re-export it without a breaking change.
+//! Use them through `ferrio` (`use ferrio::prelude::*;`), which re-exports them; the code they
+//! generate names only `::ferrio` paths.
+
+mod attr;
+mod expand;
+mod signature;
+
+use proc_macro::TokenStream;
+use proc_macro2::TokenStream as Tokens;
+use quote::{format_ident, quote};
+use syn::spanned::Spanned;
+use syn::{ImplItem, ItemFn, ItemImpl};
+
+use attr::{ErrorArgs, NamespaceArgs, OnArgs, is_on};
+use expand::{Callee, Entry, Route};
+use signature::{Handler, Kind, Place};
+
+/// Registers a function as the handler of a Socket.IO event.
+///
+/// # Grammar
+///
+/// ```text
+/// #[on("event")]
+/// #[on("event", namespace = "/ns")]
+/// ```
+///
+/// Stack several `#[on]` on one function to register it for several events or namespaces.
+/// Special events: `"connect"`, `"disconnect"`, `"message"` (what a client's `send()` sends)
+/// and `"*"` (every event without a handler of its own). Without `namespace` the handler
+/// belongs to `/`.
+///
+/// # Typing requirements
+///
+/// The function is `async fn` or `fn`, not generic. Its parameters are chosen by type, in
+/// any order:
+///
+/// - extractors: `Socket`, `SocketIo`, `State<T>` (shared state given with
+///   `.state(value)`), `SessionState<T>` (per socket), and for events `AckSender`,
+///   `Payload` (all arguments, raw), `Event` (the name); for disconnect, `DisconnectReason`;
+/// - every other parameter is a payload argument, `T: serde::de::DeserializeOwned`, matched
+///   by position with the arguments the client emitted: `emit("ev", "a", 2, {..})` fills
+///   `(a: String, b: u32, c: MyStruct)`. `Option<T>` takes an optional trailing argument;
+///   `serde_json::Value` any JSON; `bytes::Bytes` binary. For `connect`, the one such
+///   parameter is the auth payload.
+///
+/// The return value: `()` sends no acknowledgement; any `T: Serialize` is the
+/// acknowledgement when the client asked for one (a tuple is several arguments);
+/// `Result<T, E>` acknowledges `Ok` and sends `Err` (`E: Into<Box<dyn Error + Send + Sync>>`)
+/// to the error handler. A connect handler returns `()` or `Result<(), E>` with
+/// `E: Serialize`: `Err` refuses the connection (a string is the client's `err.message`,
+/// anything else its `err.data`; a `ConnectError` is sent as it is). The future must be
+/// `Send`.
+///
+/// # Semantics
+///
+/// The function stays as written. The macro adds a hidden type of the same name that
+/// carries its routes, gathered into every server built with `SocketIo::builder()` (or
+/// listed with `ferrio::handlers![..]`). Arguments are deserialized by code generated for
+/// the handler's types; an argument that does not match never panics and never reaches the
+/// handler: the namespace's error handler receives the event name and the serde error, and
+/// no acknowledgement is sent. Handlers start in the order their events arrived.
+///
+/// # Examples
+///
+/// ```ignore
+/// use ferrio::prelude::*;
+///
+/// #[derive(Deserialize)]
+/// struct Equipment { id: String }
+///
+/// #[derive(Serialize)]
+/// struct Receipt { id: String, price: u32 }
+///
+/// #[on("buy", namespace = "/game")]
+/// async fn buy(item: Equipment) -> Receipt {
+///     Receipt { id: item.id, price: 10 }
+/// }
+///
+/// #[on("clickGold", namespace = "/game")]
+/// fn click_gold(socket: Socket) {
+///     let _ = socket.emit("goldClicked", "I see you clicking that gold");
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn on(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item: Tokens = item.into();
+    let mut function: ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            let error = syn::Error::new(
+                item.span(),
+                "`#[on]` goes on a function: `#[on(\"event\")] async fn handler(..)`",
+            );
+            return expand::errors(vec![error])
+                .into_iter()
+                .chain(item)
+                .collect::<Tokens>()
+                .into();
+        }
+    };
+    let mut errors = Vec::new();
+    let mut routes = Vec::new();
+    let first = syn::parse::<OnArgs>(attr);
+    collect_route(first, &mut routes, &mut errors);
+    let stacked: Vec<_> = function
+        .attrs
+        .iter()
+        .filter(|a| is_on(a))
+        .cloned()
+        .collect();
+    function.attrs.retain(|a| !is_on(a));
+    for attr in stacked {
+        collect_route(attr.parse_args::<OnArgs>(), &mut routes, &mut errors);
+    }
+    let kind = routes
+        .first()
+        .map_or(Kind::Event, |(args, _)| Kind::of(&args.event.value()));
+    for (args, _) in &routes[1..] {
+        if Kind::of(&args.event.value()) != kind {
+            errors.push(syn::Error::new(
+                args.event.span(),
+                "one function cannot handle both special events (connect, disconnect, *) and others: write one function each",
+            ));
+        }
+    }
+    let handler = Handler::new(kind, &function.sig, Place::Function, &mut errors);
+    if !errors.is_empty() {
+        return quote!(#function)
+            .into_iter()
+            .chain(expand::errors(errors))
+            .collect::<Tokens>()
+            .into();
+    }
+    let ident = &function.sig.ident;
+    let vis = &function.vis;
+    let path = expand::handler_path(&ident.to_string());
+    let call = format_ident!("__ferrio_call");
+    let call_fn = expand::call_fn(&handler, &call, &Callee::Function);
+    let (registers, entries) = registrations(
+        &handler,
+        routes.into_iter().map(|(_, r)| r),
+        &call,
+        &path,
+        None,
+        "",
+    );
+    let routes = expand::routes(&quote!(#ident), &entries);
+    quote! {
+        #function
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis struct #ident {}
+
+        const _: () = {
+            #call_fn
+            #(#registers)*
+            #routes
+        };
+    }
+    .into()
+}
+
+/// Parses one `#[on]`, records its route or its error, and rejects a repeated route.
+fn collect_route(
+    args: syn::Result<OnArgs>,
+    routes: &mut Vec<(OnArgs, Route)>,
+    errors: &mut Vec<syn::Error>,
+) {
+    match args {
+        Ok(args) => {
+            let namespace = args
+                .namespace
+                .as_ref()
+                .map_or_else(|| "/".to_owned(), |ns| ns.value());
+            if routes
+                .iter()
+                .any(|(_, r)| r.namespace == namespace && r.event.value() == args.event.value())
+            {
+                errors.push(syn::Error::new(
+                    args.event.span(),
+                    format!(
+                        "event `{}` of namespace `{namespace}` is handled twice here",
+                        args.event.value()
+                    ),
+                ));
+                return;
+            }
+            let route = Route {
+                namespace,
+                event: args.event.clone(),
+            };
+            routes.push((args, route));
+        }
+        Err(error) => errors.push(error),
+    }
+}
+
+/// The register functions of a handler's routes, and their route-table entries.
+fn registrations(
+    handler: &Handler,
+    routes: impl Iterator<Item = Route>,
+    call: &syn::Ident,
+    path: &Tokens,
+    required_state: Option<&Tokens>,
+    prefix: &str,
+) -> (Vec<Tokens>, Vec<Entry>) {
+    let mut registers = Vec::new();
+    let mut entries = Vec::new();
+    for (i, route) in routes.enumerate() {
+        let register = format_ident!("__ferrio_register{}_{}", prefix, i);
+        registers.push(expand::register_fn(
+            handler,
+            &route,
+            &register,
+            call,
+            path,
+            required_state,
+        ));
+        let namespace = &route.namespace;
+        let event = &route.event;
+        entries.push(Entry {
+            namespace: quote!(#namespace),
+            event: quote!(#event),
+            handler: path.clone(),
+            register,
+        });
+    }
+    (registers, entries)
+}
+
+/// Registers a function as an error handler: it receives the errors of handlers, and events
+/// whose arguments did not match their handler's types.
+///
+/// # Grammar
+///
+/// ```text
+/// #[on_error]                      // every namespace without its own error handler
+/// #[on_error(namespace = "/ns")]   // one namespace
+/// ```
+///
+/// # Typing requirements
+///
+/// A `fn` or `async fn` taking, in any order, `Socket` (or `&Socket`) and `HandlerError`, and
+/// returning `()`.
+///
+/// # Examples
+///
+/// ```ignore
+/// use ferrio::prelude::*;
+///
+/// #[on_error(namespace = "/game")]
+/// fn game_errors(socket: &Socket, error: HandlerError) {
+///     let _ = socket.emit("oops", error.to_string());
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn on_error(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item: Tokens = item.into();
+    let result = syn::parse::<ErrorArgs>(attr).and_then(|args| {
+        let function: ItemFn = syn::parse2(item.clone())
+            .map_err(|_| syn::Error::new(item.span(), "`#[on_error]` goes on a function"))?;
+        error_handler(args, function)
+    });
+    match result {
+        Ok(tokens) => tokens.into(),
+        Err(error) => item
+            .into_iter()
+            .chain(error.to_compile_error())
+            .collect::<Tokens>()
+            .into(),
+    }
+}
+
+fn error_handler(args: ErrorArgs, function: ItemFn) -> syn::Result<Tokens> {
+    let sig = &function.sig;
+    if !sig.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            sig.generics.span(),
+            "error handlers cannot be generic",
+        ));
+    }
+    if let syn::ReturnType::Type(_, ty) = &sig.output
+        && !signature::is_unit(ty)
+    {
+        return Err(syn::Error::new(ty.span(), "an error handler returns `()`"));
+    }
+    let mut args_out = Vec::new();
+    let (mut sockets, mut errors) = (0, 0);
+    for input in &sig.inputs {
+        let syn::FnArg::Typed(typed) = input else {
+            return Err(syn::Error::new(
+                input.span(),
+                "`self` is not allowed in an error handler",
+            ));
+        };
+        let (is_ref, ty) = match &*typed.ty {
+            syn::Type::Reference(r) => (true, &*r.elem),
+            ty => (false, ty),
+        };
+        let name = match ty {
+            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        };
+        match (name.as_deref(), is_ref) {
+            (Some("Socket"), true) if sockets == 0 => args_out.push(quote!(socket)),
+            (Some("Socket"), false) if sockets == 0 => args_out.push(quote!(socket.clone())),
+            (Some("HandlerError"), false) if errors == 0 => args_out.push(quote!(error)),
+            _ => {
+                return Err(syn::Error::new(
+                    typed.ty.span(),
+                    "an error handler takes `Socket` (or `&Socket`) and `HandlerError`, each at most once",
+                ));
+            }
+        }
+        match name.as_deref() {
+            Some("Socket") => sockets += 1,
+            _ => errors += 1,
+        }
+    }
+    let ident = &sig.ident;
+    let vis = &function.vis;
+    let run = if sig.asyncness.is_some() {
+        quote!(::ferrio::__private::spawn(#ident(#(#args_out),*)))
+    } else {
+        quote!(#ident(#(#args_out),*))
+    };
+    let path = expand::handler_path(&ident.to_string());
+    let (namespace, register) = match &args.namespace {
+        Some(ns) => (
+            ns.value(),
+            quote!(builder.namespace(#ns, |ns| ns.__on_error(#path, __ferrio_call))),
+        ),
+        None => (
+            String::new(),
+            quote!(builder.__default_error(__ferrio_call)),
+        ),
+    };
+    let entry = Entry {
+        namespace: quote!(#namespace),
+        event: quote!("error"),
+        handler: path.clone(),
+        register: format_ident!("__ferrio_register"),
+    };
+    let routes = expand::routes(&quote!(#ident), &[entry]);
+    Ok(quote! {
+        #function
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis struct #ident {}
+
+        const _: () = {
+            #[allow(unused_variables)]
+            fn __ferrio_call(socket: &::ferrio::Socket, error: ::ferrio::HandlerError) {
+                #run;
+            }
+            fn __ferrio_register(builder: ::ferrio::SocketIoBuilder) -> ::ferrio::SocketIoBuilder {
+                #register
+            }
+            #routes
+        };
+    })
+}
+
+/// Makes the methods of an impl block the handlers of one namespace, sharing the object as
+/// state: Flask-SocketIO's class-based namespaces.
+///
+/// # Grammar
+///
+/// ```text
+/// #[namespace("/ns")]
+/// impl Type {
+///     #[on("event")]
+///     async fn handler(&self, ..) { .. }
+/// }
+/// ```
+///
+/// # Typing requirements
+///
+/// `Type: Clone + Send + Sync + 'static`, not generic; keep it cheap to clone (share mutable
+/// parts through an `Arc`). Each `#[on]` method takes `&self` and otherwise follows the rules
+/// of [`macro@on`], without `namespace =`.
+///
+/// # Semantics
+///
+/// The object is the server's state of that type: give it with
+/// `SocketIo::builder().state(Type { .. })`, as Flask-SocketIO's
+/// `socketio.on_namespace(MyNamespace('/ns'))` takes an instance. A server built without it
+/// refuses to start, saying so. Two methods for one event is a compile error.
+///
+/// # Examples
+///
+/// ```ignore
+/// use ferrio::prelude::*;
+///
+/// #[derive(Clone)]
+/// struct Chat { prefix: String }
+///
+/// #[namespace("/chat")]
+/// impl Chat {
+///     #[on("say")]
+///     fn say(&self, socket: Socket, room: String, text: String) {
+///         let _ = socket.to(room).emit("said", format!("{}{text}", self.prefix));
+///     }
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn namespace(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item: Tokens = item.into();
+    let result = syn::parse::<NamespaceArgs>(attr).and_then(|args| {
+        let block: ItemImpl = syn::parse2(item.clone()).map_err(|_| {
+            syn::Error::new(
+                item.span(),
+                "`#[namespace(\"/ns\")]` goes on an `impl` block",
+            )
+        })?;
+        namespace_impl(args, block)
+    });
+    match result {
+        Ok(tokens) => tokens.into(),
+        Err(error) => item
+            .into_iter()
+            .chain(error.to_compile_error())
+            .collect::<Tokens>()
+            .into(),
+    }
+}
+
+fn namespace_impl(args: NamespaceArgs, mut block: ItemImpl) -> syn::Result<Tokens> {
+    if !block.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            block.generics.span(),
+            "a `#[namespace]` type cannot be generic",
+        ));
+    }
+    if let Some((_, path, _)) = &block.trait_ {
+        return Err(syn::Error::new(
+            path.span(),
+            "`#[namespace]` goes on an inherent impl, not a trait impl",
+        ));
+    }
+    let self_ty = (*block.self_ty).clone();
+    let namespace = args.path.value();
+    let type_name = quote!(#self_ty).to_string().replace(' ', "");
+    let requirement = format!(
+        "namespace class `{type_name}` of `{namespace}` needs its object: add `.state({type_name} {{ .. }})` to the server builder"
+    );
+    let require = quote!(builder.__require_state::<#self_ty>(#requirement));
+    let mut errors = Vec::new();
+    let mut generated = Vec::new();
+    let mut entries = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for item in &mut block.items {
+        let ImplItem::Fn(method) = item else { continue };
+        let attrs: Vec<_> = method.attrs.iter().filter(|a| is_on(a)).cloned().collect();
+        method.attrs.retain(|a| !is_on(a));
+        if attrs.is_empty() {
+            continue;
+        }
+        let mut routes = Vec::new();
+        for attr in &attrs {
+            match attr.parse_args::<OnArgs>() {
+                Ok(on) if on.namespace.is_some() => errors.push(syn::Error::new(
+                    on.namespace.as_ref().map_or(attr.span(), |ns| ns.span()),
+                    format!("methods of a `#[namespace]` impl belong to `{namespace}`: remove `namespace = ..`"),
+                )),
+                Ok(on) => {
+                    if seen.contains(&on.event.value()) {
+                        errors.push(syn::Error::new(
+                            on.event.span(),
+                            format!("event `{}` already has a handler in this namespace", on.event.value()),
+                        ));
+                        continue;
+                    }
+                    seen.push(on.event.value());
+                    routes.push(Route {
+                        namespace: namespace.clone(),
+                        event: on.event,
+                    });
+                }
+                Err(error) => errors.push(error),
+            }
+        }
+        let Some(kind) = routes.first().map(|r| Kind::of(&r.event.value())) else {
+            continue;
+        };
+        let handler = Handler::new(kind, &method.sig, Place::Method, &mut errors);
+        let method_name = method.sig.ident.to_string();
+        let call = format_ident!("__ferrio_call_{}", method_name);
+        let path = expand::handler_path(&format!("{type_name}::{method_name}"));
+        generated.push(expand::call_fn(
+            &handler,
+            &call,
+            &Callee::Method { self_ty: &self_ty },
+        ));
+        let (registers, mut method_entries) = registrations(
+            &handler,
+            routes.into_iter(),
+            &call,
+            &path,
+            Some(&require),
+            &format!("_{method_name}"),
+        );
+        generated.extend(registers);
+        entries.append(&mut method_entries);
+    }
+    if !errors.is_empty() {
+        return Ok(quote!(#block)
+            .into_iter()
+            .chain(expand::errors(errors))
+            .collect());
+    }
+    let routes = expand::routes(&quote!(#self_ty), &entries);
+    Ok(quote! {
+        #block
+
+        const _: () = {
+            #(#generated)*
+            #routes
+        };
+    })
+}

@@ -24,6 +24,9 @@
 //! ```
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 mod ack;
 mod adapter;
 mod client;
@@ -36,6 +39,7 @@ mod operators;
 mod payload;
 mod serve;
 mod server;
+mod session_state;
 mod sid;
 mod socket;
 mod socketio;
@@ -57,6 +61,43 @@ pub use namespace::NamespaceBuilder;
 pub use operators::{BroadcastOperator, IntoRooms};
 pub use payload::Payload;
 pub use serve::{App, PeerAddr, Serve, serve};
-pub use server::{SocketIo, SocketIoBuilder};
+pub use server::{BuildError, SocketIo, SocketIoBuilder};
+pub use session_state::SessionState;
 pub use sid::{InvalidSid, Sid};
 pub use socket::{DisconnectReason, Socket};
+
+/// Lists annotated handlers (functions marked `#[on]`, or `#[namespace]` types) for
+/// [`SocketIoBuilder::handlers`], to build a server with exactly these instead of every
+/// handler in the program.
+///
+/// # Examples
+///
+/// ```
+/// use ferrio::prelude::*;
+///
+/// #[on("ping")]
+/// fn ping() -> &'static str {
+///     "pong"
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder().handlers(ferrio::handlers![ping]).build();
+/// # let _ = io; }
+/// ```
+#[macro_export]
+macro_rules! handlers {
+    ($($handler:path),* $(,)?) => {
+        [$(<$handler as $crate::__private::Routes>::ROUTES),*].into_iter().flatten()
+    };
+}
+
+pub use ferrio_macros::{namespace, on, on_error};
+
+/// Everything a handler module needs: `use ferrio::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        AckSender, ConnectError, DisconnectReason, Event, HandlerError, Payload, SessionState,
+        Socket, SocketIo, State, namespace, on, on_error,
+    };
+    pub use serde::{Deserialize, Serialize};
+}

@@ -9,13 +9,13 @@ use crate::Sid;
 use crate::adapter::{Adapter, AdapterFactory, LocalNamespace};
 use crate::error::HandlerError;
 use crate::handler::{
-    BoxedHandler, ConnectContext, DisconnectContext, EventContext, Handler, boxed,
+    BoxedHandler, ConnectContext, DisconnectContext, EventContext, Handler, RawHandler, boxed,
 };
 use crate::server::Shared;
 use crate::socket::Socket;
 use crate::sync::{read, write};
 
-type ErrorHandler = Arc<dyn Fn(&Socket, HandlerError) + Send + Sync>;
+pub(crate) type ErrorHandler = Arc<dyn Fn(&Socket, HandlerError) + Send + Sync>;
 
 /// The handlers of one namespace, registered on the server builder.
 ///
@@ -36,11 +36,19 @@ type ErrorHandler = Arc<dyn Fn(&Socket, HandlerError) + Send + Sync>;
 #[must_use]
 pub struct NamespaceBuilder {
     pub(crate) path: String,
-    connect: Option<BoxedHandler<ConnectContext>>,
-    disconnect: Option<BoxedHandler<DisconnectContext>>,
-    events: HashMap<String, BoxedHandler<EventContext>>,
-    any: Option<BoxedHandler<EventContext>>,
-    error: Option<ErrorHandler>,
+    connect: Option<Named<BoxedHandler<ConnectContext>>>,
+    disconnect: Option<Named<BoxedHandler<DisconnectContext>>>,
+    events: HashMap<String, Named<BoxedHandler<EventContext>>>,
+    any: Option<Named<BoxedHandler<EventContext>>>,
+    error: Option<Named<ErrorHandler>>,
+    /// Two handlers registered for one slot, reported when the server is built.
+    pub(crate) conflicts: Vec<String>,
+}
+
+/// A registered value and the name of the function it came from.
+struct Named<T> {
+    value: T,
+    name: String,
 }
 
 impl NamespaceBuilder {
@@ -52,26 +60,58 @@ impl NamespaceBuilder {
             events: HashMap::new(),
             any: None,
             error: None,
+            conflicts: Vec::new(),
+        }
+    }
+
+    /// Fills a slot, or records a conflict naming both handlers.
+    fn fill<T>(
+        path: &str,
+        conflicts: &mut Vec<String>,
+        slot: &mut Option<Named<T>>,
+        what: &str,
+        name: String,
+        value: T,
+    ) {
+        match slot {
+            Some(existing) => conflicts.push(format!(
+                "namespace `{path}` has two handlers for {what}: `{}` and `{name}`",
+                existing.name
+            )),
+            None => *slot = Some(Named { value, name }),
+        }
+    }
+
+    fn add_event(&mut self, event: &str, name: String, handler: BoxedHandler<EventContext>) {
+        let slot = self
+            .events
+            .entry(event.to_owned())
+            .or_insert_with(|| Named {
+                value: handler.clone(),
+                name: String::new(),
+            });
+        if slot.name.is_empty() {
+            *slot = Named {
+                value: handler,
+                name,
+            };
+        } else {
+            self.conflicts.push(format!(
+                "namespace `{}` has two handlers for event `{event}`: `{}` and `{name}`",
+                self.path, slot.name
+            ));
         }
     }
 
     /// Handles an event. `"message"` receives what clients send with `send()`.
     ///
-    /// # Panics
-    ///
-    /// Panics if the event already has a handler in this namespace: two handlers for one
-    /// event is a mistake, reported when the server is built.
+    /// Two handlers for one event is a mistake: the server refuses to build, naming both.
     pub fn on<H, T>(mut self, event: &str, handler: H) -> Self
     where
         H: Handler<EventContext, T>,
         T: 'static,
     {
-        let previous = self.events.insert(event.to_owned(), boxed(handler));
-        assert!(
-            previous.is_none(),
-            "namespace `{}` has two handlers for event `{event}`",
-            self.path
-        );
+        self.add_event(event, std::any::type_name::<H>().to_owned(), boxed(handler));
         self
     }
 
@@ -82,7 +122,15 @@ impl NamespaceBuilder {
         H: Handler<EventContext, T>,
         T: 'static,
     {
-        self.any = Some(boxed(handler));
+        let name = std::any::type_name::<H>().to_owned();
+        Self::fill(
+            &self.path,
+            &mut self.conflicts,
+            &mut self.any,
+            "any event",
+            name,
+            boxed(handler),
+        );
         self
     }
 
@@ -94,7 +142,15 @@ impl NamespaceBuilder {
         H: Handler<ConnectContext, T>,
         T: 'static,
     {
-        self.connect = Some(boxed(handler));
+        let name = std::any::type_name::<H>().to_owned();
+        Self::fill(
+            &self.path,
+            &mut self.conflicts,
+            &mut self.connect,
+            "connect",
+            name,
+            boxed(handler),
+        );
         self
     }
 
@@ -105,17 +161,92 @@ impl NamespaceBuilder {
         H: Handler<DisconnectContext, T>,
         T: 'static,
     {
-        self.disconnect = Some(boxed(handler));
+        let name = std::any::type_name::<H>().to_owned();
+        Self::fill(
+            &self.path,
+            &mut self.conflicts,
+            &mut self.disconnect,
+            "disconnect",
+            name,
+            boxed(handler),
+        );
         self
     }
 
     /// Receives the errors of this namespace's handlers, and events whose arguments did not
-    /// match their handler. Without one, they are logged.
+    /// match their handler. Without one, the server's default error handler gets them, or
+    /// they are logged.
     pub fn on_error<F>(mut self, handler: F) -> Self
     where
         F: Fn(&Socket, HandlerError) + Send + Sync + 'static,
     {
-        self.error = Some(Arc::new(handler));
+        let name = std::any::type_name::<F>().to_owned();
+        Self::fill(
+            &self.path,
+            &mut self.conflicts,
+            &mut self.error,
+            "errors",
+            name,
+            Arc::new(handler),
+        );
+        self
+    }
+
+    #[doc(hidden)]
+    pub fn __on(mut self, event: &str, name: &str, handler: RawHandler<EventContext>) -> Self {
+        self.add_event(event, name.to_owned(), Arc::new(handler));
+        self
+    }
+
+    #[doc(hidden)]
+    pub fn __on_any(mut self, name: &str, handler: RawHandler<EventContext>) -> Self {
+        Self::fill(
+            &self.path,
+            &mut self.conflicts,
+            &mut self.any,
+            "any event",
+            name.to_owned(),
+            Arc::new(handler),
+        );
+        self
+    }
+
+    #[doc(hidden)]
+    pub fn __on_connect(mut self, name: &str, handler: RawHandler<ConnectContext>) -> Self {
+        Self::fill(
+            &self.path,
+            &mut self.conflicts,
+            &mut self.connect,
+            "connect",
+            name.to_owned(),
+            Arc::new(handler),
+        );
+        self
+    }
+
+    #[doc(hidden)]
+    pub fn __on_disconnect(mut self, name: &str, handler: RawHandler<DisconnectContext>) -> Self {
+        Self::fill(
+            &self.path,
+            &mut self.conflicts,
+            &mut self.disconnect,
+            "disconnect",
+            name.to_owned(),
+            Arc::new(handler),
+        );
+        self
+    }
+
+    #[doc(hidden)]
+    pub fn __on_error(mut self, name: &str, handler: fn(&Socket, HandlerError)) -> Self {
+        Self::fill(
+            &self.path,
+            &mut self.conflicts,
+            &mut self.error,
+            "errors",
+            name.to_owned(),
+            Arc::new(handler),
+        );
         self
     }
 
@@ -123,15 +254,20 @@ impl NamespaceBuilder {
         self,
         shared: Weak<Shared>,
         adapter: &dyn AdapterFactory,
+        default_error: Option<ErrorHandler>,
     ) -> Arc<Namespace> {
         Arc::new_cyclic(|weak| Namespace {
             adapter: adapter.create(LocalNamespace(weak.clone())),
             path: self.path.into(),
-            connect: self.connect,
-            disconnect: self.disconnect,
-            events: self.events,
-            any: self.any,
-            error: self.error,
+            connect: self.connect.map(|h| h.value),
+            disconnect: self.disconnect.map(|h| h.value),
+            events: self
+                .events
+                .into_iter()
+                .map(|(event, h)| (event, h.value))
+                .collect(),
+            any: self.any.map(|h| h.value),
+            error: self.error.map(|h| h.value).or(default_error),
             sockets: RwLock::new(HashMap::new()),
             ack_ids: AtomicU64::new(0),
             shared,

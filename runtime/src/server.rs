@@ -1,5 +1,6 @@
 //! The Socket.IO server: its builder and the handle used from handlers and any task.
 
+use std::any::TypeId;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::fmt;
@@ -10,14 +11,16 @@ use std::time::Duration;
 use http::{Request, Response};
 use serde::Serialize;
 
+use crate::__private::Route;
 use crate::adapter::{AdapterFactory, BroadcastOptions, LocalAdapter, LocalNamespace};
 use crate::client::Dispatcher;
 use crate::engineio::{
     Engine, EngineConfig, EngineIo, RequestBody, ResponseBody, ServiceFuture, engine_setters,
 };
+use crate::error::HandlerError;
 use crate::error::SendError;
 use crate::extensions::StateMap;
-use crate::namespace::{Namespace, NamespaceBuilder};
+use crate::namespace::{ErrorHandler, Namespace, NamespaceBuilder};
 use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::serve::{App, ResponseFuture, ShutdownFuture};
 use crate::socket::Socket;
@@ -91,6 +94,9 @@ impl SocketIo {
             namespaces: Vec::new(),
             state: StateMap::default(),
             adapter: Box::new(LocalAdapter::new),
+            routes: Routes::Annotated,
+            default_error: None,
+            required_state: Vec::new(),
         }
     }
 
@@ -242,7 +248,43 @@ pub struct SocketIoBuilder {
     namespaces: Vec<NamespaceBuilder>,
     state: StateMap,
     adapter: Box<dyn AdapterFactory>,
+    routes: Routes,
+    default_error: Option<ErrorHandler>,
+    /// State that annotated namespace classes need: its type, and who needs it.
+    required_state: Vec<(TypeId, String)>,
 }
+
+/// Which annotated handlers a server gathers.
+enum Routes {
+    /// Every `#[on]` handler linked into the program.
+    Annotated,
+    /// Only these.
+    Explicit(Vec<&'static Route>),
+}
+
+/// Why a server could not be built: two handlers for one event, or state a namespace class
+/// needs and was not given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildError(Vec<String>);
+
+impl BuildError {
+    /// One line per problem.
+    pub fn problems(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the Socket.IO server cannot be built:")?;
+        for problem in &self.0 {
+            write!(f, "\n  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for BuildError {}
 
 impl SocketIoBuilder {
     engine_setters!(engine);
@@ -266,12 +308,12 @@ impl SocketIoBuilder {
         self
     }
 
-    /// Registers a namespace and its handlers. Clients can connect only to registered
-    /// namespaces; others are refused with `Invalid namespace`.
+    /// Registers a namespace and its handlers (or adds handlers to it). Clients can connect
+    /// only to registered namespaces; others are refused with `Invalid namespace`.
     ///
     /// # Panics
     ///
-    /// Panics if the namespace is registered twice, or does not start with `/`.
+    /// Panics if the namespace does not start with `/`.
     pub fn namespace(
         mut self,
         path: &str,
@@ -281,12 +323,41 @@ impl SocketIoBuilder {
             path.starts_with('/'),
             "namespace `{path}` must start with `/`"
         );
-        assert!(
-            self.namespaces.iter().all(|ns| ns.path != path),
-            "namespace `{path}` is registered twice"
-        );
-        self.namespaces
-            .push(configure(NamespaceBuilder::new(path.to_owned())));
+        let existing = self.namespaces.iter().position(|ns| ns.path == path);
+        let namespace = match existing {
+            Some(index) => self.namespaces.swap_remove(index),
+            None => NamespaceBuilder::new(path.to_owned()),
+        };
+        self.namespaces.push(configure(namespace));
+        self
+    }
+
+    /// Gathers exactly these annotated handlers instead of every `#[on]` handler in the
+    /// program: for tests, or several servers in one process. List them with
+    /// [`handlers!`](crate::handlers).
+    pub fn handlers(mut self, routes: impl IntoIterator<Item = &'static Route>) -> Self {
+        self.routes = Routes::Explicit(routes.into_iter().collect());
+        self
+    }
+
+    /// Receives handler errors of every namespace that has no error handler of its own.
+    pub fn on_error<F>(mut self, handler: F) -> Self
+    where
+        F: Fn(&Socket, HandlerError) + Send + Sync + 'static,
+    {
+        self.default_error = Some(Arc::new(handler));
+        self
+    }
+
+    #[doc(hidden)]
+    pub fn __default_error(self, handler: fn(&Socket, HandlerError)) -> Self {
+        self.on_error(handler)
+    }
+
+    #[doc(hidden)]
+    pub fn __require_state<T: 'static>(mut self, who: &str) -> Self {
+        self.required_state
+            .push((TypeId::of::<T>(), who.to_owned()));
         self
     }
 
@@ -307,19 +378,63 @@ impl SocketIoBuilder {
     }
 
     /// Builds the server. Call it inside a tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// Panics with every problem [`try_build`](Self::try_build) finds, so that a server with
+    /// two handlers for one event does not start.
     pub fn build(self) -> SocketIo {
+        self.try_build().unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// Builds the server, or says why it cannot be: two handlers for one event (naming both
+    /// functions), or a namespace class whose state was not given.
+    ///
+    /// # Errors
+    ///
+    /// See [`BuildError`].
+    pub fn try_build(mut self) -> Result<SocketIo, BuildError> {
+        let routes: Vec<&'static Route> =
+            match std::mem::replace(&mut self.routes, Routes::Annotated) {
+                Routes::Annotated => crate::__private::annotated().collect(),
+                Routes::Explicit(routes) => routes,
+            };
+        for route in routes {
+            self = (route.register)(self);
+        }
         let Self {
             engine: engine_config,
             config,
             namespaces,
             state,
             adapter,
+            routes: _,
+            default_error,
+            required_state,
         } = self;
+        let mut problems: Vec<String> = namespaces
+            .iter()
+            .flat_map(|ns| ns.conflicts.clone())
+            .collect();
+        for (type_id, who) in required_state {
+            if !state.contains(type_id) {
+                problems.push(who);
+            }
+        }
+        if !problems.is_empty() {
+            return Err(BuildError(problems));
+        }
         let engine = Arc::new_cyclic(|engine| {
             let shared = Arc::new_cyclic(|shared: &Weak<Shared>| Shared {
                 namespaces: namespaces
                     .into_iter()
-                    .map(|ns| (ns.path.clone(), ns.build(shared.clone(), adapter.as_ref())))
+                    .map(|ns| {
+                        let path = ns.path.clone();
+                        (
+                            path,
+                            ns.build(shared.clone(), adapter.as_ref(), default_error.clone()),
+                        )
+                    })
                     .collect(),
                 state,
                 config,
@@ -327,9 +442,9 @@ impl SocketIoBuilder {
             });
             Engine::new(engine_config, Dispatcher(shared))
         });
-        SocketIo {
+        Ok(SocketIo {
             engine: EngineIo { engine },
-        }
+        })
     }
 }
 

@@ -1,0 +1,271 @@
+//! Tokens from the model: the function that extracts a handler's parameters and runs it, the
+//! functions that register it, and the route list gathered by `inventory`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Ident, LitStr, Type};
+
+use crate::signature::{Handler, Kind, Output, is_unit};
+
+/// Where a handler is registered.
+pub(crate) struct Route {
+    pub(crate) namespace: String,
+    pub(crate) event: LitStr,
+}
+
+/// How the generated code reaches the handler.
+pub(crate) enum Callee<'a> {
+    /// A free function, by name.
+    Function,
+    /// A method of a namespace object kept in the server's state.
+    Method { self_ty: &'a Type },
+}
+
+/// The private function that extracts the parameters and runs the handler.
+pub(crate) fn call_fn(handler: &Handler, name: &Ident, callee: &Callee<'_>) -> TokenStream {
+    let private = quote!(::ferrio::__private);
+    let context_ty = match handler.kind {
+        Kind::Event | Kind::Any => quote!(::ferrio::EventContext),
+        Kind::Connect => quote!(::ferrio::ConnectContext),
+        Kind::Disconnect => quote!(::ferrio::DisconnectContext),
+    };
+    let future_ty = match handler.kind {
+        Kind::Connect => quote!(#private::ConnectFuture),
+        _ => quote!(#private::HandlerFuture),
+    };
+    let mut extractions = Vec::new();
+    let mut args = Vec::new();
+    if let Callee::Method { self_ty } = callee {
+        let this_ty: Type = syn::parse_quote!(::ferrio::State<#self_ty>);
+        extractions.push(extract(
+            handler.kind,
+            &this_ty,
+            &format_ident!("__ferrio_this"),
+            None,
+        ));
+    }
+    let mut previous_index: Option<(Ident, &Type)> = None;
+    for (i, param) in handler.params.iter().enumerate() {
+        let value = format_ident!("__ferrio_param_{}", i);
+        let index = format_ident!("__FERRIO_ARG_{}", i);
+        if matches!(handler.kind, Kind::Event | Kind::Any) {
+            let start = match &previous_index {
+                None => quote!(0),
+                Some((prev, prev_ty)) => quote!(#prev + <#prev_ty as #private::EventParam>::ARGS),
+            };
+            extractions.push(quote!(const #index: usize = #start;));
+            previous_index = Some((index.clone(), &param.ty));
+        }
+        extractions.push(extract(handler.kind, &param.ty, &value, Some(&index)));
+        args.push(value);
+    }
+    let fn_name = &handler.ident;
+    let invocation = match callee {
+        Callee::Function => quote!(#fn_name(#(#args),*)),
+        Callee::Method { .. } => quote!(__ferrio_this.0.#fn_name(#(#args),*)),
+    };
+    let invocation = if handler.is_async {
+        quote!(#invocation.await)
+    } else {
+        invocation
+    };
+    let (prepare, respond) = respond(handler);
+    quote! {
+        #[allow(non_snake_case, clippy::let_unit_value)]
+        fn #name(context: #context_ty) -> #future_ty {
+            #(#extractions)*
+            #prepare
+            ::std::boxed::Box::pin(async move {
+                let __ferrio_out = #invocation;
+                #respond
+            })
+        }
+    }
+}
+
+/// Extracts one parameter, returning early when it cannot be.
+fn extract(kind: Kind, ty: &Type, value: &Ident, index: Option<&Ident>) -> TokenStream {
+    let private = quote!(::ferrio::__private);
+    let span = ty.span();
+    let (call, failed) = match kind {
+        Kind::Event | Kind::Any => {
+            let index = index.map_or_else(|| quote!(0), |i| quote!(#i));
+            (
+                quote_spanned!(span=> <#ty as #private::EventParam>::extract(&context, #index)),
+                quote!(#private::extraction_failed(&context, error)),
+            )
+        }
+        Kind::Connect => (
+            quote_spanned!(span=> <#ty as #private::ConnectParam>::extract(&context)),
+            quote!(#private::auth_failed(error)),
+        ),
+        Kind::Disconnect => (
+            quote_spanned!(span=> <#ty as #private::DisconnectParam>::extract(&context)),
+            quote!(#private::disconnect_failed(error)),
+        ),
+    };
+    quote! {
+        let #value = match #call {
+            ::std::result::Result::Ok(value) => value,
+            ::std::result::Result::Err(error) => return #failed,
+        };
+    }
+}
+
+/// What runs before the handler (taking what the response needs from the context) and what
+/// turns its output into the handler's result.
+fn respond(handler: &Handler) -> (TokenStream, TokenStream) {
+    let private = quote!(::ferrio::__private);
+    let ok = quote!(::std::result::Result::Ok(()));
+    match (handler.kind, &handler.output) {
+        (_, Output::Unit) => (quote!(), quote!(let () = __ferrio_out; #ok)),
+        (Kind::Event | Kind::Any, Output::Value(ty)) => (
+            quote!(let __ferrio_ack = #private::ack_sender(&context);),
+            quote_spanned!(ty.span()=> #private::acknowledge(__ferrio_ack, __ferrio_out)),
+        ),
+        (
+            Kind::Event | Kind::Any,
+            Output::Result {
+                ok: ok_ty,
+                err,
+                span,
+            },
+        ) => {
+            let acknowledge = match ok_ty {
+                Some(ty) if is_unit(ty) => quote!({ let () = value; #ok }),
+                Some(ty) => quote_spanned!(ty.span()=> #private::acknowledge(__ferrio_ack, value)),
+                None => quote_spanned!(*span=> #private::acknowledge(__ferrio_ack, value)),
+            };
+            let err_span = err.as_ref().map_or(*span, Spanned::span);
+            let failed =
+                quote_spanned!(err_span=> #private::handler_failed(&__ferrio_event, error));
+            (
+                quote! {
+                    let __ferrio_ack = #private::ack_sender(&context);
+                    let __ferrio_event = #private::event_name(&context);
+                },
+                quote! {
+                    match __ferrio_out {
+                        ::std::result::Result::Ok(value) => #acknowledge,
+                        ::std::result::Result::Err(error) => ::std::result::Result::Err(#failed),
+                    }
+                },
+            )
+        }
+        (Kind::Connect, Output::Result { err, span, .. }) => {
+            let err_span = err.as_ref().map_or(*span, Spanned::span);
+            let is_connect_error = err
+                .as_ref()
+                .is_some_and(|ty| last_ident_is(ty, "ConnectError"));
+            let refuse = if is_connect_error {
+                quote_spanned!(err_span=> #private::connect_error(error))
+            } else {
+                quote_spanned!(err_span=> #private::refusal(error))
+            };
+            (
+                quote!(),
+                quote! {
+                    match __ferrio_out {
+                        ::std::result::Result::Ok(()) => #ok,
+                        ::std::result::Result::Err(error) => ::std::result::Result::Err(#refuse),
+                    }
+                },
+            )
+        }
+        (Kind::Disconnect, Output::Result { err, span, .. }) => {
+            let err_span = err.as_ref().map_or(*span, Spanned::span);
+            let failed = quote_spanned!(err_span=> #private::handler_failed("disconnect", error));
+            (
+                quote!(),
+                quote! {
+                    match __ferrio_out {
+                        ::std::result::Result::Ok(()) => #ok,
+                        ::std::result::Result::Err(error) => ::std::result::Result::Err(#failed),
+                    }
+                },
+            )
+        }
+        // Rejected by the signature checks; keep the expansion well-formed.
+        (Kind::Connect | Kind::Disconnect, Output::Value(_)) => (quote!(), quote!(#ok)),
+    }
+}
+
+fn last_ident_is(ty: &Type, name: &str) -> bool {
+    matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == name))
+}
+
+/// The function that adds one route of a handler to a server builder.
+pub(crate) fn register_fn(
+    handler: &Handler,
+    route: &Route,
+    name: &Ident,
+    call: &Ident,
+    handler_path: &TokenStream,
+    required_state: Option<&TokenStream>,
+) -> TokenStream {
+    let private = quote!(::ferrio::__private);
+    let namespace = &route.namespace;
+    let event = &route.event;
+    let raw = quote!(#private::RawHandler(#call));
+    let add = match handler.kind {
+        Kind::Event => quote!(ns.__on(#event, #handler_path, #raw)),
+        Kind::Any => quote!(ns.__on_any(#handler_path, #raw)),
+        Kind::Connect => quote!(ns.__on_connect(#handler_path, #raw)),
+        Kind::Disconnect => quote!(ns.__on_disconnect(#handler_path, #raw)),
+    };
+    let require = required_state.map(|require| quote!(let builder = #require;));
+    quote! {
+        fn #name(builder: ::ferrio::SocketIoBuilder) -> ::ferrio::SocketIoBuilder {
+            #require
+            builder.namespace(#namespace, |ns| #add)
+        }
+    }
+}
+
+/// One line of a route table: namespace, event, handler path, and the register function.
+pub(crate) struct Entry {
+    pub(crate) namespace: TokenStream,
+    pub(crate) event: TokenStream,
+    pub(crate) handler: TokenStream,
+    pub(crate) register: Ident,
+}
+
+/// The route table of an annotated item and its submission to `inventory`.
+pub(crate) fn routes(item: &TokenStream, entries: &[Entry]) -> TokenStream {
+    let private = quote!(::ferrio::__private);
+    let entries = entries.iter().map(|entry| {
+        let Entry {
+            namespace,
+            event,
+            handler,
+            register,
+        } = entry;
+        quote! {
+            #private::Route {
+                namespace: #namespace,
+                event: #event,
+                handler: #handler,
+                register: #register,
+            }
+        }
+    });
+    quote! {
+        impl #private::Routes for #item {
+            const ROUTES: &'static [#private::Route] = &[#(#entries),*];
+        }
+        #private::inventory::submit! {
+            #private::Registered(<#item as #private::Routes>::ROUTES)
+        }
+    }
+}
+
+/// `module::name`, as a string built where the handler is defined.
+pub(crate) fn handler_path(name: &str) -> TokenStream {
+    quote!(::core::concat!(::core::module_path!(), "::", #name))
+}
+
+/// Every error, as `compile_error!` invocations at their spans.
+pub(crate) fn errors(errors: Vec<syn::Error>) -> TokenStream {
+    errors.into_iter().map(|e| e.to_compile_error()).collect()
+}
