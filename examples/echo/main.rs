@@ -8,29 +8,33 @@
 //!
 //! Configured by environment: `PORT` (3000; 0 picks a free port), `PING_INTERVAL_MS` (300),
 //! `PING_TIMEOUT_MS` (200), `MAX_PAYLOAD` (1000000). Run it with `cargo run --bin echo`.
+//!
+//! Its Socket.IO handlers are written with the `#[on]` DSL, each registered for both
+//! namespaces by stacking the attribute.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use ferrio::engineio::{self, CloseReason, EngineHandler, EngineIo, Message};
-use ferrio::{AckSender, Cors, NamespaceBuilder, Payload, Socket, SocketIo};
+use ferrio::prelude::*;
+use ferrio::{Cors, Payload};
 
-async fn on_connect(socket: Socket) {
+#[on("connect")]
+#[on("connect", namespace = "/custom")]
+fn on_connect(socket: Socket) {
     let _ = socket.emit("auth", socket.auth());
 }
 
-async fn on_message(socket: Socket, payload: Payload) {
+#[on("message")]
+#[on("message", namespace = "/custom")]
+fn on_message(socket: Socket, payload: Payload) {
     let _ = socket.emit("message-back", &payload);
 }
 
-async fn on_message_with_ack(payload: Payload, ack: AckSender) {
-    let _ = ack.send(&payload);
-}
-
-fn echo_namespace(ns: NamespaceBuilder) -> NamespaceBuilder {
-    ns.on_connect(on_connect)
-        .on("message", on_message)
-        .on("message-with-ack", on_message_with_ack)
+#[on("message-with-ack")]
+#[on("message-with-ack", namespace = "/custom")]
+fn on_message_with_ack(payload: Payload) -> Payload {
+    payload
 }
 
 /// Sends every Engine.IO message back as it came.
@@ -74,8 +78,6 @@ async fn main() -> std::io::Result<()> {
         .ping_timeout(ping_timeout)
         .max_payload(max_payload)
         .cors(Cors::Any)
-        .namespace("/", echo_namespace)
-        .namespace("/custom", echo_namespace)
         .build();
     let engine = EngineIo::builder(EngineEcho)
         .path("/engine.io/")

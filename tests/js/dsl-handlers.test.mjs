@@ -391,7 +391,7 @@ describe("dslapp namespace /vip", () => {
 
   for (const [label, opts] of TRANSPORTS) {
     it(`refused without auth / with a wrong pass: "connection refused" {code: 7} (${label})`, async () => {
-      for (const auth of [undefined, {}, { pass: "silver" }, { pass: "GOLD" }, { pass: 7 }]) {
+      for (const auth of [undefined, {}, { pass: "silver" }, { pass: "GOLD" }, { pass: "" }, { other: "gold" }]) {
         const s = srv.socket("/vip", auth === undefined ? opts : { ...opts, auth });
         const err = await connectError(s, 3000);
         assert.equal(err.message, "connection refused", `auth ${JSON.stringify(auth)}`);
@@ -399,6 +399,17 @@ describe("dslapp namespace /vip", () => {
         assert.equal(s.connected, false);
         s.io._close();
       }
+    });
+
+    it(`a pass of the wrong type ({pass: 7}) is refused the same way: "connection refused" {code: 7} (${label})`, async () => {
+      // the spec: refused unless auth is {pass: "gold"}, always with this message and data
+      const s = srv.socket("/vip", { ...opts, auth: { pass: 7 } });
+      const err = await connectError(s, 3000);
+      assert.equal(s.connected, false, "never admitted");
+      assert.equal(err.message, "connection refused");
+      assert.deepEqual(err.data, { code: 7 });
+      s.io._close();
+      srv.assertAlive();
     });
 
     it(`admitted with {pass: "gold"} (${label})`, async () => {
