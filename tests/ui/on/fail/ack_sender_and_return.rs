@@ -1,0 +1,9 @@
+// Acknowledge by returning a value or with AckSender, not both.
+use ferrio::prelude::*;
+
+#[on("save")]
+fn save(ack: AckSender) -> u32 {
+    1
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+// A connect handler cannot acknowledge: AckSender is refused there.
+use ferrio::prelude::*;
+
+#[on("connect")]
+fn connect(ack: AckSender) {}
+
+fn main() {}

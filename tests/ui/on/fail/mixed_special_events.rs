@@ -1,0 +1,8 @@
+// One function cannot be both a connect handler and an event handler.
+use ferrio::prelude::*;
+
+#[on("connect")]
+#[on("hello")]
+fn both(socket: Socket) {}
+
+fn main() {}

@@ -1,0 +1,7 @@
+// #[on] goes on a function only.
+use ferrio::prelude::*;
+
+#[on("buy")]
+struct Buy;
+
+fn main() {}

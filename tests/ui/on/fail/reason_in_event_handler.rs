@@ -1,0 +1,7 @@
+// Only a disconnect handler receives the DisconnectReason.
+use ferrio::prelude::*;
+
+#[on("buy")]
+fn buy(reason: DisconnectReason) {}
+
+fn main() {}

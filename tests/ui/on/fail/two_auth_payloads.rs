@@ -1,0 +1,7 @@
+// A connect handler takes one auth payload: the second is the error.
+use ferrio::prelude::*;
+
+#[on("connect")]
+fn connect(user: String, token: String) {}
+
+fn main() {}
