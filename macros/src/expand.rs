@@ -71,15 +71,19 @@ pub(crate) fn call_fn(handler: &Handler, name: &Ident, callee: &Callee<'_>) -> T
         invocation
     };
     let (prepare, respond) = respond(handler);
+    // Spanned at the handler's name, so that a future that is not `Send` is reported there.
+    let boxed = quote_spanned! {fn_name.span()=>
+        ::std::boxed::Box::pin(async move {
+            let __ferrio_out = #invocation;
+            #respond
+        })
+    };
     quote! {
         #[allow(non_snake_case, clippy::let_unit_value)]
         fn #name(context: #context_ty) -> #future_ty {
             #(#extractions)*
             #prepare
-            ::std::boxed::Box::pin(async move {
-                let __ferrio_out = #invocation;
-                #respond
-            })
+            #boxed
         }
     }
 }

@@ -117,7 +117,7 @@ pub fn on(attr: TokenStream, item: TokenStream) -> TokenStream {
     let kind = routes
         .first()
         .map_or(Kind::Event, |(args, _)| Kind::of(&args.event.value()));
-    for (args, _) in &routes[1..] {
+    for (args, _) in routes.iter().skip(1) {
         if Kind::of(&args.event.value()) != kind {
             errors.push(syn::Error::new(
                 args.event.span(),

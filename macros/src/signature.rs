@@ -233,6 +233,10 @@ impl Handler {
                     }
                 }
                 (Kind::Event | Kind::Any, Some(Extractor::Payload | Extractor::Event)) => {}
+                (_, None) if matches!(param.ty, Type::Reference(_)) => errors.push(syn::Error::new(
+                    span,
+                    "payload arguments are owned values deserialized from the message: take `String` for `&str`, `Vec<T>` for `&[T]`",
+                )),
                 (Kind::Event | Kind::Any, None) => {}
                 (Kind::Disconnect, Some(Extractor::DisconnectReason)) => {}
                 (Kind::Connect, None) => {

@@ -7,7 +7,7 @@ struct Chat;
 #[namespace("/chat")]
 impl Chat {
     #[on("say")]
-    fn say(text: String) {}
+    fn say(_text: String) {}
 }
 
 fn main() {}

@@ -1,12 +1,12 @@
 // #[namespace] goes on an inherent impl, not a trait impl.
 use ferrio::prelude::*;
 
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct Chat;
 
 #[namespace("/chat")]
-impl Default for Chat {
-    fn default() -> Self {
+impl Clone for Chat {
+    fn clone(&self) -> Self {
         Chat
     }
 }

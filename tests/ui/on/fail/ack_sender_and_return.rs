@@ -2,7 +2,7 @@
 use ferrio::prelude::*;
 
 #[on("save")]
-fn save(ack: AckSender) -> u32 {
+fn save(_ack: AckSender) -> u32 {
     1
 }
 

@@ -2,6 +2,6 @@
 use ferrio::prelude::*;
 
 #[on("save")]
-fn save(first: AckSender, second: AckSender) {}
+fn save(_first: AckSender, _second: AckSender) {}
 
 fn main() {}

@@ -2,6 +2,6 @@
 use ferrio::prelude::*;
 
 #[on("greet")]
-fn greet(name: &str) {}
+fn greet(_name: &str) {}
 
 fn main() {}

@@ -2,6 +2,6 @@
 use ferrio::prelude::*;
 
 #[on("connect")]
-fn connect(ack: AckSender) {}
+fn connect(_ack: AckSender) {}
 
 fn main() {}

@@ -2,6 +2,6 @@
 use ferrio::prelude::*;
 
 #[on("disconnect")]
-fn disconnect(reason: DisconnectReason, text: String) {}
+fn disconnect(_reason: DisconnectReason, _text: String) {}
 
 fn main() {}

@@ -2,6 +2,6 @@
 use ferrio::prelude::*;
 
 #[on("buy")]
-fn buy<T: serde::de::DeserializeOwned>(item: T) {}
+fn buy<T: serde::de::DeserializeOwned>(_item: T) {}
 
 fn main() {}

@@ -3,6 +3,6 @@ use ferrio::prelude::*;
 
 #[on("connect")]
 #[on("hello")]
-fn both(socket: Socket) {}
+fn both(_socket: Socket) {}
 
 fn main() {}

@@ -6,6 +6,6 @@ struct Equipment {
 }
 
 #[on("buy")]
-fn buy(item: Equipment) {}
+fn buy(_item: Equipment) {}
 
 fn main() {}

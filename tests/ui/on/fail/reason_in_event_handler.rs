@@ -2,6 +2,6 @@
 use ferrio::prelude::*;
 
 #[on("buy")]
-fn buy(reason: DisconnectReason) {}
+fn buy(_reason: DisconnectReason) {}
 
 fn main() {}

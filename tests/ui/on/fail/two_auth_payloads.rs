@@ -2,6 +2,6 @@
 use ferrio::prelude::*;
 
 #[on("connect")]
-fn connect(user: String, token: String) {}
+fn connect(_user: String, _token: String) {}
 
 fn main() {}

@@ -2,6 +2,6 @@
 use ferrio::prelude::*;
 
 #[on_error]
-fn errors(socket: Socket, text: String) {}
+fn errors(_socket: Socket, _text: String) {}
 
 fn main() {}

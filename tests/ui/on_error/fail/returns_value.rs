@@ -2,7 +2,7 @@
 use ferrio::prelude::*;
 
 #[on_error(namespace = "/game")]
-fn errors(error: HandlerError) -> bool {
+fn errors(_error: HandlerError) -> bool {
     true
 }
 
