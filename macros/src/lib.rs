@@ -64,7 +64,7 @@ use signature::{Handler, Kind, Place};
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```
 /// use ferrio::prelude::*;
 ///
 /// #[derive(Deserialize)]
@@ -248,7 +248,7 @@ fn registrations(
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```
 /// use ferrio::prelude::*;
 ///
 /// #[on_error(namespace = "/game")]
@@ -393,7 +393,7 @@ fn error_handler(args: ErrorArgs, function: ItemFn) -> syn::Result<Tokens> {
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```
 /// use ferrio::prelude::*;
 ///
 /// #[derive(Clone)]
