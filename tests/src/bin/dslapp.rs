@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+// Handlers of a dependency crate are gathered like the program's own.
 use ferrio::prelude::*;
+use ferrio_test_shop as _;
 use serde_json::{Value, json};
 
 /// The disconnect reason of every socket that left, by id.
@@ -222,6 +224,14 @@ mod game {
     #[on("clickGold", namespace = "/game")]
     pub(crate) fn click_gold(socket: Socket) {
         let _ = socket.emit("goldClicked", "I see you clicking that gold");
+    }
+
+    #[on_error(namespace = "/game")]
+    pub(crate) fn game_errors(socket: Socket, error: HandlerError) {
+        let _ = socket.emit(
+            "game-error",
+            (error.event(), error.source_error().to_string()),
+        );
     }
 
     #[on("buy", namespace = "/game")]
