@@ -60,7 +60,7 @@ impl AckSender {
     pub fn send<T: Serialize>(self, args: T) -> Result<(), SendError> {
         let Some(id) = self.id else { return Ok(()) };
         let encoded = socketio::packet::encode_ack(self.socket.namespace(), id, &args)?;
-        self.socket.send_encoded(&encoded)
+        self.socket.send_packet(encoded.into())
     }
 }
 

@@ -136,7 +136,7 @@ impl BroadcastOperator {
         let encoded = packet::encode_event(&self.namespace.path, event, &args, None)?;
         self.namespace
             .adapter
-            .broadcast(&BroadcastPacket(encoded), &self.options)
+            .broadcast(&BroadcastPacket(encoded.into()), &self.options)
     }
 
     /// Emits a `message` event to every addressed socket.
@@ -163,7 +163,7 @@ impl BroadcastOperator {
         let encoded = packet::encode_event(&self.namespace.path, event, &args, Some(id))?;
         let timeout = self.timeout.unwrap_or_else(|| self.namespace.ack_timeout());
         Ok(self.namespace.adapter.broadcast_with_ack(
-            BroadcastPacket(encoded),
+            BroadcastPacket(encoded.into()),
             id,
             &self.options,
             timeout,

@@ -19,7 +19,7 @@ use crate::namespace::Namespace;
 use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::Payload;
 use crate::server::SocketIo;
-use crate::socketio::packet::{self, Encoded};
+use crate::socketio::packet;
 use crate::sync::lock;
 use crate::{Sid, Transport};
 
@@ -206,7 +206,7 @@ impl Socket {
     /// ```
     pub fn emit<T: Serialize>(&self, event: &str, args: T) -> Result<(), SendError> {
         let encoded = packet::encode_event(self.namespace(), event, &args, None)?;
-        self.send_encoded(&encoded)
+        self.send_packet(encoded.into())
     }
 
     /// Sends a `message` event, which the client receives with `socket.on('message')`.
@@ -256,7 +256,7 @@ impl Socket {
         let id = self.0.namespace.next_ack_id();
         let encoded = packet::encode_event(self.namespace(), event, &args, Some(id))
             .map_err(SendError::from)?;
-        let waiter = self.send_with_ack_id(&encoded, id)?;
+        let waiter = self.send_with_ack_id(encoded.into(), id)?;
         waiter.wait(tokio::time::Instant::now() + timeout).await
     }
 
@@ -318,7 +318,7 @@ impl Socket {
         if self.0.closed.load(Ordering::Acquire) {
             return;
         }
-        let _ = self.send_encoded(&packet::encode_disconnect(self.namespace()));
+        let _ = self.send_packet(packet::encode_disconnect(self.namespace()).into());
         self.close(DisconnectReason::ServerNamespaceDisconnect);
     }
 
@@ -331,13 +331,8 @@ impl Socket {
         }
     }
 
-    /// Queues an encoded packet, or holds it until the connection is confirmed.
-    pub(crate) fn send_encoded(&self, encoded: &Encoded) -> Result<(), SendError> {
-        let frame = if encoded.attachments.is_empty() {
-            Frame::Text(encoded.text.clone())
-        } else {
-            Frame::TextWithBinary(encoded.text.clone(), encoded.attachments.clone().into())
-        };
+    /// Queues a packet, or holds it until the connection is confirmed.
+    pub(crate) fn send_packet(&self, frame: Frame) -> Result<(), SendError> {
         if self.0.closed.load(Ordering::Acquire) {
             return Err(SendError::closed());
         }
@@ -358,11 +353,11 @@ impl Socket {
 
     pub(crate) fn send_with_ack_id(
         &self,
-        encoded: &Encoded,
+        frame: Frame,
         id: u64,
     ) -> Result<AckWaiter, SendError> {
         let receiver = self.0.acks.register(id);
-        if let Err(error) = self.send_encoded(encoded) {
+        if let Err(error) = self.send_packet(frame) {
             self.0.acks.forget(id);
             return Err(error);
         }

@@ -126,7 +126,7 @@ impl Adapter for LocalAdapter {
         for sid in self.select(options) {
             if let Some(socket) = namespace.socket(sid) {
                 // A failure here concerns that socket alone, and is logged where it happens.
-                let _ = socket.send_encoded(&packet.0);
+                let _ = socket.send_packet(packet.0.clone());
             }
         }
         Ok(())
@@ -143,7 +143,7 @@ impl Adapter for LocalAdapter {
         if let Some(namespace) = self.namespace.get() {
             for sid in self.select(options) {
                 if let Some(socket) = namespace.socket(sid) {
-                    acks.push(sid, socket.send_with_ack_id(&packet.0, ack_id));
+                    acks.push(sid, socket.send_with_ack_id(packet.0.clone(), ack_id));
                 }
             }
         }

@@ -16,7 +16,7 @@ use crate::Sid;
 use crate::ack::AckStream;
 use crate::error::SendError;
 use crate::namespace::Namespace;
-use crate::socketio::packet::Encoded;
+use crate::engineio::Frame;
 
 /// A room name. Every socket is in the room named by its own id.
 pub type Room = Arc<str>;
@@ -36,9 +36,10 @@ pub struct BroadcastOptions {
     pub local: bool,
 }
 
-/// A packet encoded once, shared by every socket it is delivered to.
+/// A packet encoded once, shared by every socket it is delivered to, whatever protocol
+/// revision each client speaks.
 #[derive(Debug, Clone)]
-pub struct BroadcastPacket(pub(crate) Encoded);
+pub struct BroadcastPacket(pub(crate) Frame);
 
 /// The rooms and broadcasts of one namespace.
 ///

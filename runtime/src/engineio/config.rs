@@ -88,6 +88,7 @@ pub struct EngineConfig {
     pub(crate) cors: Cors,
     pub(crate) max_buffered_frames: usize,
     pub(crate) upgrade_timeout: Duration,
+    pub(crate) allow_eio3: bool,
 }
 
 impl Default for EngineConfig {
@@ -101,6 +102,7 @@ impl Default for EngineConfig {
             cors: Cors::Disabled,
             max_buffered_frames: 1024,
             upgrade_timeout: Duration::from_secs(10),
+            allow_eio3: true,
         }
     }
 }
@@ -169,6 +171,14 @@ macro_rules! engine_setters {
         /// Which cross-origin pages may connect (default [`Cors::Disabled`](crate::Cors)).
         pub fn cors(mut self, cors: $crate::Cors) -> Self {
             self.$($config).+.cors = cors;
+            self
+        }
+
+        /// Whether clients of Engine.IO protocol 3, the socket.io JavaScript client 2.x, may
+        /// connect (default `true`, unlike Node's `allowEIO3`: pages that load the 2.x client
+        /// work unchanged). When `false` they are refused with HTTP 400.
+        pub fn allow_eio3(mut self, allow: bool) -> Self {
+            self.$($config).+.allow_eio3 = allow;
             self
         }
 

@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::{EngineConfig, Transport};
 use super::frame::Message;
 use super::session::{CloseReason, Handshake, Session, heartbeat};
+use super::version::ProtocolVersion;
 use crate::Sid;
 use crate::sync::{read, write};
 
@@ -91,10 +92,12 @@ impl<H: EngineHandler> Engine<H> {
     /// Opens a session, queues its open packet, and starts its heartbeat.
     pub(crate) fn open(
         self: &Arc<Self>,
+        protocol: ProtocolVersion,
         transport: Transport,
         handshake: Handshake,
     ) -> Arc<Session<H::Data>> {
         let session = Arc::new(Session::new(
+            protocol,
             transport,
             handshake,
             H::Data::default(),
@@ -122,19 +125,21 @@ impl<H: EngineHandler> Engine<H> {
         session
     }
 
-    /// The open packet's JSON.
-    pub(crate) fn open_packet(&self, sid: Sid, transport: Transport) -> String {
-        let upgrades: &[&str] = match transport {
+    /// The open packet: `0` and the handshake JSON (without `maxPayload` in Engine.IO v3).
+    pub(crate) fn open_packet(&self, session: &Session<H::Data>) -> String {
+        let upgrades: &[&str] = match session.transport() {
             Transport::Polling if self.config.allows(Transport::Websocket) => &["websocket"],
             _ => &[],
         };
-        let open = serde_json::json!({
-            "sid": sid,
+        let mut open = serde_json::json!({
+            "sid": session.sid(),
             "upgrades": upgrades,
             "pingInterval": self.config.ping_interval.as_millis() as u64,
             "pingTimeout": self.config.ping_timeout.as_millis() as u64,
-            "maxPayload": self.config.max_payload,
         });
+        if session.protocol() == ProtocolVersion::V4 {
+            open["maxPayload"] = self.config.max_payload.into();
+        }
         format!("0{open}")
     }
 

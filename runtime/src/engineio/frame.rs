@@ -1,6 +1,6 @@
 //! What a session sends: queued frames, shared cheaply between recipients.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -16,9 +16,11 @@ pub(crate) enum Frame {
     /// A binary message.
     Binary(Bytes),
     /// A text message and the binary messages that belong to it (Socket.IO attachments).
-    TextWithBinary(Utf8Bytes, Arc<[Bytes]>),
-    /// A heartbeat ping.
+    TextWithBinary(Utf8Bytes, Arc<Attachments>),
+    /// A heartbeat ping (Engine.IO v4: the server pings).
     Ping,
+    /// A heartbeat pong (Engine.IO v3: the server answers the client's pings).
+    Pong,
     /// An empty packet that releases a pending long-polling request.
     Noop,
     /// The close packet: the session ends once it is written.
@@ -33,6 +35,42 @@ impl Frame {
         framed.push_str(message);
         Self::Text(framed.into())
     }
+}
+
+/// The binary messages of one packet, shared by every recipient of a broadcast, with their
+/// Engine.IO v3 WebSocket form (a leading message-type byte) made once, on first use.
+#[derive(Debug, Default)]
+pub(crate) struct Attachments {
+    raw: Vec<Bytes>,
+    prefixed: OnceLock<Vec<Bytes>>,
+}
+
+impl Attachments {
+    pub(crate) fn new(raw: Vec<Bytes>) -> Self {
+        Self {
+            raw,
+            prefixed: OnceLock::new(),
+        }
+    }
+
+    /// The messages as they are.
+    pub(crate) fn raw(&self) -> &[Bytes] {
+        &self.raw
+    }
+
+    /// The messages as Engine.IO v3 sends them over WebSocket: `4` (the message type) first.
+    pub(crate) fn eio3_websocket(&self) -> &[Bytes] {
+        self.prefixed
+            .get_or_init(|| self.raw.iter().map(|data| eio3_binary(data)).collect())
+    }
+}
+
+/// A binary message as Engine.IO v3 frames it on a WebSocket: the message type byte first.
+pub(crate) fn eio3_binary(data: &[u8]) -> Bytes {
+    let mut framed = Vec::with_capacity(data.len() + 1);
+    framed.push(4);
+    framed.extend_from_slice(data);
+    framed.into()
 }
 
 /// A message received from a client.

@@ -37,9 +37,11 @@ mod engine;
 mod frame;
 mod packet;
 mod payload;
+mod payload_v3;
 mod service;
 mod session;
 mod transport;
+mod version;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -55,10 +57,11 @@ pub use engine::EngineHandler;
 pub use frame::Message;
 pub use service::{RequestBody, ResponseBody};
 pub use session::{CloseReason, Handshake, Session};
+pub use version::ProtocolVersion;
 
 pub(crate) use config::engine_setters;
 pub(crate) use engine::Engine;
-pub(crate) use frame::Frame;
+pub(crate) use frame::{Attachments, Frame};
 
 /// A bare Engine.IO server: a cheap-to-clone handle, and a tower / hyper service.
 ///

@@ -11,6 +11,7 @@ use super::config::{Cors, Transport};
 use super::engine::{Engine, EngineHandler};
 use super::session::{Handshake, query_param};
 use super::transport::{polling, websocket};
+use super::version::ProtocolVersion;
 
 /// The body of every response ferrio writes.
 pub type ResponseBody = Full<Bytes>;
@@ -140,9 +141,9 @@ where
         .and_then(Transport::from_query)
         .filter(|t| engine.config.allows(*t))
         .ok_or(ProtocolError::UnknownTransport)?;
-    if query_param(query, "EIO") != Some("4") {
-        return Err(ProtocolError::UnsupportedProtocolVersion);
-    }
+    let protocol = ProtocolVersion::from_query(query_param(query, "EIO"))
+        .filter(|p| *p == ProtocolVersion::V4 || engine.config.allow_eio3)
+        .ok_or(ProtocolError::UnsupportedProtocolVersion)?;
     let wants_websocket = websocket::is_upgrade_request(&request);
     if wants_websocket != (transport == Transport::Websocket) {
         return Err(ProtocolError::BadRequest);
@@ -154,8 +155,8 @@ where
         }
         let handshake = handshake_of(&request);
         return Ok(match transport {
-            Transport::Polling => polling::open(engine, handshake, context),
-            Transport::Websocket => websocket::open(engine, request, handshake)?,
+            Transport::Polling => polling::open(engine, protocol, handshake, context),
+            Transport::Websocket => websocket::open(engine, protocol, request, handshake)?,
         });
     };
 

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::config::Transport;
 use super::frame::Frame;
+use super::version::ProtocolVersion;
 use crate::Sid;
 use crate::error::SendError;
 
@@ -101,6 +102,7 @@ const WEBSOCKET: u8 = 2;
 /// polling to WebSocket.
 pub struct Session<D> {
     sid: Sid,
+    protocol: ProtocolVersion,
     opened: tokio::time::Instant,
     handshake: Handshake,
     data: D,
@@ -112,12 +114,14 @@ pub struct Session<D> {
     pub(crate) closing: AtomicBool,
     closed: CancellationToken,
     close_reason: OnceLock<CloseReason>,
-    pub(crate) pong: Notify,
+    /// A heartbeat arrived: the client's pong (v4) or ping (v3).
+    pub(crate) heartbeat: Notify,
     pub(crate) release_poll: Notify,
 }
 
 impl<D> Session<D> {
     pub(crate) fn new(
+        protocol: ProtocolVersion,
         transport: Transport,
         handshake: Handshake,
         data: D,
@@ -130,6 +134,7 @@ impl<D> Session<D> {
         };
         Self {
             sid: Sid::random(),
+            protocol,
             opened: tokio::time::Instant::now(),
             handshake,
             data,
@@ -140,7 +145,7 @@ impl<D> Session<D> {
             closing: AtomicBool::new(false),
             closed: CancellationToken::new(),
             close_reason: OnceLock::new(),
-            pong: Notify::new(),
+            heartbeat: Notify::new(),
             release_poll: Notify::new(),
         }
     }
@@ -148,6 +153,17 @@ impl<D> Session<D> {
     /// The session id.
     pub fn sid(&self) -> Sid {
         self.sid
+    }
+
+    /// The Engine.IO protocol revision the client speaks.
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.protocol
+    }
+
+    /// Whether the client reads binary polling payloads (an Engine.IO v3 client asks for
+    /// base64 with `b64=1`).
+    pub(crate) fn binary_support(&self) -> bool {
+        self.handshake.query("b64").is_none()
     }
 
     /// The request that opened the session.
@@ -286,10 +302,12 @@ impl<D> fmt::Debug for Session<D> {
     }
 }
 
-/// Runs the heartbeat until the client misses a pong: ping one interval after the handshake,
-/// wait at most the timeout for the pong, then ping again one interval after the pong.
-/// Deadlines count from the moment the session opened, so a client is closed exactly one
-/// interval plus one timeout after its handshake if it never answers.
+/// Runs the heartbeat until the client misses it, and returns why it ended.
+///
+/// Engine.IO v4: the server pings one interval after the handshake, waits at most the
+/// timeout for the pong, then pings again one interval after the pong. Engine.IO v3: the
+/// client pings and the server answers; a client silent for one interval plus one timeout
+/// is gone. Deadlines count from the moment the session opened.
 pub(crate) async fn heartbeat<D>(
     session: &Arc<Session<D>>,
     interval: std::time::Duration,
@@ -297,17 +315,22 @@ pub(crate) async fn heartbeat<D>(
 ) -> CloseReason {
     let mut ping_at = session.opened + interval;
     loop {
-        tokio::time::sleep_until(ping_at).await;
-        let pong = session.pong.notified();
-        tokio::pin!(pong);
-        pong.as_mut().enable();
-        if session.send_frame(Frame::Ping).is_err() {
-            return session.close_reason();
+        if session.protocol == ProtocolVersion::V4 {
+            tokio::time::sleep_until(ping_at).await;
         }
-        if tokio::time::timeout_at(ping_at + timeout, pong)
-            .await
-            .is_err()
-        {
+        let heartbeat = session.heartbeat.notified();
+        tokio::pin!(heartbeat);
+        heartbeat.as_mut().enable();
+        let deadline = match session.protocol {
+            ProtocolVersion::V4 => {
+                if session.send_frame(Frame::Ping).is_err() {
+                    return session.close_reason();
+                }
+                ping_at + timeout
+            }
+            ProtocolVersion::V3 => ping_at + timeout,
+        };
+        if tokio::time::timeout_at(deadline, heartbeat).await.is_err() {
             return CloseReason::PingTimeout;
         }
         ping_at = tokio::time::Instant::now() + interval;
@@ -323,7 +346,7 @@ mod tests {
             uri: Uri::from_static("/socket.io/?EIO=4&transport=polling"),
             headers: HeaderMap::new(),
         };
-        Session::new(Transport::Polling, handshake, (), queue_len)
+        Session::new(ProtocolVersion::V4, Transport::Polling, handshake, (), queue_len)
     }
 
     #[test]

@@ -4,3 +4,18 @@ mod binary;
 pub(crate) mod packet;
 
 pub(crate) use binary::placeholder_index;
+
+use std::sync::Arc;
+
+use crate::engineio::{Attachments, Frame};
+
+impl From<packet::Encoded> for Frame {
+    /// The frame that carries an encoded packet, attachments kept together with their text.
+    fn from(encoded: packet::Encoded) -> Self {
+        if encoded.attachments.is_empty() {
+            Frame::Text(encoded.text)
+        } else {
+            Frame::TextWithBinary(encoded.text, Arc::new(Attachments::new(encoded.attachments)))
+        }
+    }
+}

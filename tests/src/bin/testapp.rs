@@ -2,6 +2,8 @@
 //! `tests/js/`. Each event asks the server to do one thing and acknowledges the outcome, so a
 //! test can act as a client and check what every other client saw.
 //!
+//! `whoami` acknowledges the socket's id as the server knows it.
+//!
 //! Environment: `PORT` (0 picks a free port), `PING_INTERVAL_MS` (300), `PING_TIMEOUT_MS`
 //! (200), `MAX_PAYLOAD` (1000000), `TRANSPORTS` (`polling,websocket`), `CORS_ORIGINS` (a
 //! comma-separated list of allowed origins; any origin when unset).
@@ -309,6 +311,10 @@ fn json_binary() -> impl Serialize {
     }
 }
 
+async fn server_id(socket: Socket, ack: AckSender) {
+    let _ = ack.send(socket.id());
+}
+
 async fn echo(payload: Payload, ack: AckSender) {
     let _ = ack.send(&payload);
 }
@@ -406,6 +412,7 @@ async fn main() -> std::io::Result<()> {
                 .on("shared-count", shared_count)
                 .on("binary", binary)
                 .on("echo", echo)
+                .on("whoami", server_id)
                 .on("last-disconnect", last_disconnect)
                 .on("message", message)
                 .on_any(unknown)

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use super::engine::EngineHandler;
 use super::frame::Message;
 use super::packet::{PacketType, TextPacket};
+use super::frame::Frame;
 use super::session::{CloseReason, Session};
+use super::version::ProtocolVersion;
 
 /// Acts on one text packet from a client, whichever transport carried it.
 pub(crate) fn on_text_packet<H: EngineHandler>(
@@ -18,10 +20,14 @@ pub(crate) fn on_text_packet<H: EngineHandler>(
 ) {
     match packet.kind {
         PacketType::Message => handler.on_message(session, Message::Text(packet.data)),
-        PacketType::Pong => session.pong.notify_waiters(),
+        PacketType::Pong if session.protocol() == ProtocolVersion::V4 => session.heartbeat.notify_waiters(),
+        PacketType::Ping if session.protocol() == ProtocolVersion::V3 => {
+            session.heartbeat.notify_waiters();
+            let _ = session.send_frame(Frame::Pong);
+        }
         PacketType::Close => close_by_client(session),
         PacketType::Noop => {}
-        PacketType::Open | PacketType::Ping | PacketType::Upgrade => {
+        PacketType::Open | PacketType::Ping | PacketType::Pong | PacketType::Upgrade => {
             tracing::info!(sid = %session.sid(), kind = ?packet.kind, "unexpected packet type; closing");
             session.close(CloseReason::ParseError);
         }

@@ -12,7 +12,10 @@ use super::on_text_packet;
 use crate::engineio::config::Transport;
 use crate::engineio::engine::{Engine, EngineHandler};
 use crate::engineio::frame::{Frame, Message};
+use crate::engineio::packet::InvalidPacket;
 use crate::engineio::payload::{self, PayloadPacket};
+use crate::engineio::payload_v3;
+use crate::engineio::version::ProtocolVersion;
 use crate::engineio::service::{RequestBody, ResponseBody, ResponseContext};
 use crate::engineio::session::{CloseReason, Handshake, Session};
 
@@ -21,13 +24,29 @@ const TEXT: &str = "text/plain; charset=UTF-8";
 /// Opens a session over polling: the response carries the open packet.
 pub(crate) fn open<H: EngineHandler>(
     engine: &Arc<Engine<H>>,
+    protocol: ProtocolVersion,
     handshake: Handshake,
     context: &ResponseContext,
 ) -> Response<ResponseBody> {
-    let session = engine.open(Transport::Polling, handshake);
-    let open = engine.open_packet(session.sid(), Transport::Polling);
+    let session = engine.open(protocol, Transport::Polling, handshake);
+    let open = Frame::Text(engine.open_packet(&session).into());
     engine.handler.on_open(&session);
-    context.respond(StatusCode::OK, TEXT, open.into())
+    respond_frames(&session, context, &[open])
+}
+
+/// Answers with frames, in the payload encoding of the session's protocol.
+fn respond_frames<D>(
+    session: &Session<D>,
+    context: &ResponseContext,
+    frames: &[Frame],
+) -> Response<ResponseBody> {
+    match session.protocol() {
+        ProtocolVersion::V4 => context.respond(StatusCode::OK, TEXT, payload::encode(frames)),
+        ProtocolVersion::V3 => {
+            let (body, content_type) = payload_v3::encode(frames, session.binary_support());
+            context.respond(StatusCode::OK, content_type, body)
+        }
+    }
 }
 
 /// Answers a GET: waits for frames, then returns every queued frame that fits `max_payload`.
@@ -84,7 +103,7 @@ pub(crate) async fn poll<D>(
     if matches!(frames.last(), Some(Frame::Close)) {
         session.close(session.close_reason());
     }
-    context.respond(StatusCode::OK, TEXT, payload::encode(&frames))
+    respond_frames(session, context, &frames)
 }
 
 /// How often a poll made during an upgrade is answered with a noop, so the client can pause
@@ -138,6 +157,10 @@ where
         session.close(CloseReason::TransportError);
         return bad_request();
     }
+    let binary_body = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes() == payload_v3::BINARY_CONTENT_TYPE.as_bytes());
     let body = match Limited::new(request.into_body(), engine.config.max_payload)
         .collect()
         .await
@@ -159,7 +182,20 @@ where
             };
         }
     };
-    let accepted = dispatch(engine, session, &body);
+    let accepted = match (session.protocol(), binary_body) {
+        (ProtocolVersion::V3, true) => dispatch(
+            engine,
+            session,
+            all_or_error(payload_v3::decode_binary_payload(&body)),
+        ),
+        (protocol, _) => match std::str::from_utf8(&body) {
+            Ok(text) if protocol == ProtocolVersion::V4 => {
+                dispatch(engine, session, payload::decode(text))
+            }
+            Ok(text) => dispatch(engine, session, all_or_error(payload_v3::decode_text_payload(text))),
+            Err(_) => dispatch(engine, session, [Err(InvalidPacket("polling payload is not UTF-8"))]),
+        },
+    };
     session.posting.store(false, Ordering::Release);
     if accepted {
         context.respond(StatusCode::OK, "text/html", Bytes::from_static(b"ok"))
@@ -168,19 +204,24 @@ where
     }
 }
 
+/// A payload decoded whole (Engine.IO v3) as the packets to dispatch.
+fn all_or_error(
+    decoded: Result<Vec<PayloadPacket<'_>>, InvalidPacket>,
+) -> Vec<Result<PayloadPacket<'_>, InvalidPacket>> {
+    match decoded {
+        Ok(packets) => packets.into_iter().map(Ok).collect(),
+        Err(error) => vec![Err(error)],
+    }
+}
+
 /// Hands each packet of a POST body to the handler; `false` (and the session closed) on the
 /// first packet that does not decode.
-fn dispatch<H: EngineHandler>(
+fn dispatch<'a, H: EngineHandler>(
     engine: &Engine<H>,
     session: &Arc<Session<H::Data>>,
-    body: &[u8],
+    packets: impl IntoIterator<Item = Result<PayloadPacket<'a>, InvalidPacket>>,
 ) -> bool {
-    let Ok(text) = std::str::from_utf8(body) else {
-        tracing::info!(sid = %session.sid(), "polling payload is not UTF-8; closing");
-        session.close(CloseReason::ParseError);
-        return false;
-    };
-    for packet in payload::decode(text) {
+    for packet in packets {
         if session.is_closed() {
             break;
         }

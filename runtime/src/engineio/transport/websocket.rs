@@ -16,7 +16,8 @@ use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
 use super::on_text_packet;
 use crate::engineio::config::{EngineConfig, Transport};
 use crate::engineio::engine::{Engine, EngineHandler};
-use crate::engineio::frame::{Frame, Message};
+use crate::engineio::frame::{Frame, Message, eio3_binary};
+use crate::engineio::version::ProtocolVersion;
 use crate::engineio::packet::decode_text;
 use crate::engineio::service::{ProtocolError, ResponseBody};
 use crate::engineio::session::{CloseReason, Handshake, Session};
@@ -38,6 +39,7 @@ pub(crate) fn is_upgrade_request<B>(request: &Request<B>) -> bool {
 /// Opens a session directly over WebSocket: the open packet is its first frame.
 pub(crate) fn open<H: EngineHandler, B>(
     engine: &Arc<Engine<H>>,
+    protocol: ProtocolVersion,
     request: Request<B>,
     handshake: Handshake,
 ) -> Result<Response<ResponseBody>, ProtocolError> {
@@ -47,8 +49,8 @@ pub(crate) fn open<H: EngineHandler, B>(
         let Some(mut socket) = connect(upgrade, &engine.config).await else {
             return;
         };
-        let session = engine.open(Transport::Websocket, handshake);
-        let open = engine.open_packet(session.sid(), Transport::Websocket);
+        let session = engine.open(protocol, Transport::Websocket, handshake);
+        let open = engine.open_packet(&session);
         if socket.send(WsMessage::Text(open.into())).await.is_err() {
             session.close(CloseReason::TransportError);
             return;
@@ -194,9 +196,17 @@ async fn read_loop<H: EngineHandler>(
                     session.close(CloseReason::ParseError);
                 }
             },
-            Some(Ok(WsMessage::Binary(data))) => {
-                engine.handler.on_message(session, Message::Binary(data))
-            }
+            Some(Ok(WsMessage::Binary(data))) => match session.protocol() {
+                ProtocolVersion::V4 => engine.handler.on_message(session, Message::Binary(data)),
+                // Engine.IO v3 frames binary with the packet type first: only messages are binary.
+                ProtocolVersion::V3 if data.first() == Some(&4) => {
+                    engine.handler.on_message(session, Message::Binary(data.slice(1..)));
+                }
+                ProtocolVersion::V3 => {
+                    tracing::info!(sid = %session.sid(), "binary frame that is not a message; closing");
+                    session.close(CloseReason::ParseError);
+                }
+            },
             Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {}
             None | Some(Ok(WsMessage::Close(_))) => session.close(CloseReason::TransportClose),
             Some(Err(error)) => {
@@ -223,14 +233,15 @@ async fn write_loop<D>(
         };
         let Some(frame) = frame else { break };
         let mut closing = matches!(frame, Frame::Close);
-        let mut written = feed(&mut sink, frame).await;
+        let protocol = session.protocol();
+        let mut written = feed(&mut sink, frame, protocol).await;
         for _ in 1..WRITE_BATCH {
             if closing || written.is_err() {
                 break;
             }
             let Ok(frame) = inbox.try_recv() else { break };
             closing = matches!(frame, Frame::Close);
-            written = feed(&mut sink, frame).await;
+            written = feed(&mut sink, frame, protocol).await;
         }
         if written.is_err() || sink.flush().await.is_err() {
             session.close(CloseReason::TransportError);
@@ -247,19 +258,28 @@ async fn write_loop<D>(
 async fn feed(
     sink: &mut futures_util::stream::SplitSink<Socket, WsMessage>,
     frame: Frame,
+    protocol: ProtocolVersion,
 ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
     let text = |s: &'static str| WsMessage::Text(Utf8Bytes::from_static(s));
     match frame {
         Frame::Text(message) => sink.feed(WsMessage::Text(message)).await,
+        Frame::Binary(data) if protocol == ProtocolVersion::V3 => {
+            sink.feed(WsMessage::Binary(eio3_binary(&data))).await
+        }
         Frame::Binary(data) => sink.feed(WsMessage::Binary(data)).await,
         Frame::TextWithBinary(message, attachments) => {
             sink.feed(WsMessage::Text(message)).await?;
-            for data in attachments.iter() {
+            let attachments = match protocol {
+                ProtocolVersion::V4 => attachments.raw(),
+                ProtocolVersion::V3 => attachments.eio3_websocket(),
+            };
+            for data in attachments {
                 sink.feed(WsMessage::Binary(data.clone())).await?;
             }
             Ok(())
         }
         Frame::Ping => sink.feed(text("2")).await,
+        Frame::Pong => sink.feed(text("3")).await,
         Frame::Noop => sink.feed(text("6")).await,
         Frame::Close => sink.feed(text("1")).await,
     }
