@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
-use crate::engineio::{CloseReason, EngineHandler, Message, Session};
+use crate::engineio::{CloseReason, EngineHandler, Message, ProtocolVersion, Session};
 use crate::handler::ConnectError;
 use crate::handler::{ConnectContext, HandlerName, start_in_order};
 use crate::payload::Payload;
@@ -40,6 +40,12 @@ impl EngineHandler for Dispatcher {
     type Data = Connection;
 
     fn on_open(&self, session: &Arc<Session<Connection>>) {
+        // Protocol revision 4 (the 2.x client) connects the main namespace implicitly, with
+        // the handshake's query as its auth payload.
+        if session.protocol() == ProtocolVersion::V3 && self.0.namespaces.contains_key("/") {
+            let query = session.handshake().uri.query().unwrap_or_default();
+            self.connect(session, "/".to_owned(), Some(query_object(query)));
+        }
         // A client that connects to no namespace in time is closed, as socket.io does.
         let session = Arc::downgrade(session);
         let timeout = self.0.config.connect_timeout;
@@ -123,6 +129,13 @@ impl Dispatcher {
         path: String,
         auth: Option<serde_json::Value>,
     ) {
+        // Revision 4 carries a query in the namespace (`/admin?role=admin`): it is the auth.
+        let (path, auth) = match path.split_once('?') {
+            Some((path, query)) if session.protocol() == ProtocolVersion::V3 => {
+                (path.to_owned(), Some(query_object(query)))
+            }
+            _ => (path, auth),
+        };
         let Some(namespace) = self.0.namespaces.get(&path).cloned() else {
             refuse(session, &path, &ConnectError::new("Invalid namespace"));
             return;
@@ -162,12 +175,35 @@ impl Dispatcher {
 
 /// Answers a connection attempt with CONNECT_ERROR.
 fn refuse(session: &Session<Connection>, namespace: &str, refusal: &ConnectError) {
-    match packet::encode_connect_error(namespace, refusal) {
+    let encoded = match session.protocol() {
+        ProtocolVersion::V4 => packet::encode_connect_error(namespace, refusal),
+        // An ERROR packet: the client 2.x emits `error` with its data, or else its message.
+        ProtocolVersion::V3 => match refusal.data() {
+            Some(data) => packet::encode_connect_error(namespace, data),
+            None => packet::encode_connect_error(namespace, refusal.message()),
+        },
+    };
+    match encoded {
         Ok(encoded) => {
             let _ = session.send_frame(crate::engineio::Frame::Text(encoded.text));
         }
         Err(error) => tracing::warn!(%error, "connect error did not serialize"),
     }
+}
+
+/// A query string as a JSON object of strings, without Engine.IO's own parameters.
+fn query_object(query: &str) -> serde_json::Value {
+    const ENGINE_PARAMS: [&str; 6] = ["EIO", "transport", "sid", "t", "b64", "j"];
+    form_urlencoded::parse(query.as_bytes())
+        .filter(|(key, _)| !ENGINE_PARAMS.contains(&key.as_ref()))
+        .map(|(key, value)| {
+            (
+                key.into_owned(),
+                serde_json::Value::String(value.into_owned()),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 /// Adds a binary message to the packet awaiting it.

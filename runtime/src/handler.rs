@@ -132,6 +132,11 @@ impl ConnectError {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The data, if any.
+    pub fn data(&self) -> Option<&Value> {
+        self.data.as_ref()
+    }
 }
 
 impl fmt::Display for ConnectError {

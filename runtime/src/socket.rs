@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::ack::{AckWaiter, PendingAcks};
 use crate::adapter::{BroadcastOptions, Room};
 use crate::client::Connection;
-use crate::engineio::{self, CloseReason, Frame, Handshake};
+use crate::engineio::{self, CloseReason, Frame, Handshake, ProtocolVersion};
 use crate::error::{AckError, SendError};
 use crate::extensions::Session;
 use crate::handler::{DisconnectContext, EventContext, HandlerName};
@@ -128,8 +128,13 @@ impl Socket {
         connection: Arc<engineio::Session<Connection>>,
         auth: Value,
     ) -> Self {
+        // A 2.x client takes its engine id as its id in the main namespace: keep them equal.
+        let id = match connection.protocol() {
+            ProtocolVersion::V3 if &*namespace.path == "/" => connection.sid(),
+            _ => Sid::random(),
+        };
         Self(Arc::new(Inner {
-            id: Sid::random(),
+            id,
             namespace,
             connection,
             auth,
@@ -351,11 +356,7 @@ impl Socket {
         self.0.connection.send_frame(frame)
     }
 
-    pub(crate) fn send_with_ack_id(
-        &self,
-        frame: Frame,
-        id: u64,
-    ) -> Result<AckWaiter, SendError> {
+    pub(crate) fn send_with_ack_id(&self, frame: Frame, id: u64) -> Result<AckWaiter, SendError> {
         let receiver = self.0.acks.register(id);
         if let Err(error) = self.send_packet(frame) {
             self.0.acks.forget(id);
@@ -381,7 +382,10 @@ impl Socket {
             .adapter
             .add_all(self.id(), &[Room::from(self.id().as_str())]);
         let mut held = lock(&self.0.before_connect);
-        let connect = packet::encode_connect(self.namespace(), self.id().as_str());
+        let connect = match self.0.connection.protocol() {
+            ProtocolVersion::V4 => packet::encode_connect(self.namespace(), self.id().as_str()),
+            ProtocolVersion::V3 => packet::encode_connect_v4(self.namespace()),
+        };
         self.0.connection.send_frame(Frame::Text(connect.text))?;
         for frame in held.drain(..) {
             self.0.connection.send_frame(frame)?;

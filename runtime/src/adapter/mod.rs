@@ -14,9 +14,9 @@ pub use local::LocalAdapter;
 
 use crate::Sid;
 use crate::ack::AckStream;
+use crate::engineio::Frame;
 use crate::error::SendError;
 use crate::namespace::Namespace;
-use crate::engineio::Frame;
 
 /// A room name. Every socket is in the room named by its own id.
 pub type Room = Arc<str>;

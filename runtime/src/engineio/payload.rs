@@ -64,7 +64,12 @@ pub(crate) fn encoded_len(frame: &Frame) -> usize {
         Frame::Text(text) => text.len(),
         Frame::Binary(data) => binary_len(data),
         Frame::TextWithBinary(text, attachments) => {
-            text.len() + attachments.raw().iter().map(|a| 1 + binary_len(a)).sum::<usize>()
+            text.len()
+                + attachments
+                    .raw()
+                    .iter()
+                    .map(|a| 1 + binary_len(a))
+                    .sum::<usize>()
         }
         Frame::Ping | Frame::Pong | Frame::Noop | Frame::Close => 1,
     }

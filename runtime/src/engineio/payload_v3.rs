@@ -20,20 +20,22 @@ enum Unit<'a> {
 }
 
 fn units(frames: &[Frame]) -> impl Iterator<Item = Unit<'_>> {
-    frames.iter().flat_map(|frame| -> Box<dyn Iterator<Item = Unit<'_>> + '_> {
-        match frame {
-            Frame::Text(text) => Box::new(std::iter::once(Unit::Text(text.as_str()))),
-            Frame::Binary(data) => Box::new(std::iter::once(Unit::Binary(data))),
-            Frame::TextWithBinary(text, attachments) => Box::new(
-                std::iter::once(Unit::Text(text.as_str()))
-                    .chain(attachments.raw().iter().map(|data| Unit::Binary(data))),
-            ),
-            Frame::Ping => Box::new(std::iter::once(Unit::Text("2"))),
-            Frame::Pong => Box::new(std::iter::once(Unit::Text("3"))),
-            Frame::Noop => Box::new(std::iter::once(Unit::Text("6"))),
-            Frame::Close => Box::new(std::iter::once(Unit::Text("1"))),
-        }
-    })
+    frames
+        .iter()
+        .flat_map(|frame| -> Box<dyn Iterator<Item = Unit<'_>> + '_> {
+            match frame {
+                Frame::Text(text) => Box::new(std::iter::once(Unit::Text(text.as_str()))),
+                Frame::Binary(data) => Box::new(std::iter::once(Unit::Binary(data))),
+                Frame::TextWithBinary(text, attachments) => Box::new(
+                    std::iter::once(Unit::Text(text.as_str()))
+                        .chain(attachments.raw().iter().map(|data| Unit::Binary(data))),
+                ),
+                Frame::Ping => Box::new(std::iter::once(Unit::Text("2"))),
+                Frame::Pong => Box::new(std::iter::once(Unit::Text("3"))),
+                Frame::Noop => Box::new(std::iter::once(Unit::Text("6"))),
+                Frame::Close => Box::new(std::iter::once(Unit::Text("1"))),
+            }
+        })
 }
 
 /// Encodes frames for a GET response: as binary when there is binary data and the client
@@ -100,8 +102,11 @@ pub(crate) fn decode_text_payload(body: &str) -> Result<Vec<PayloadPacket<'_>>, 
         if length.is_empty() || !length.bytes().all(|b| b.is_ascii_digit()) || length.len() > 10 {
             return Err(InvalidPacket("payload length is not a number"));
         }
-        let units: usize = length.parse().map_err(|_| InvalidPacket("payload length is not a number"))?;
-        let end = utf16_offset(after, units).ok_or(InvalidPacket("payload shorter than its length"))?;
+        let units: usize = length
+            .parse()
+            .map_err(|_| InvalidPacket("payload length is not a number"))?;
+        let end =
+            utf16_offset(after, units).ok_or(InvalidPacket("payload shorter than its length"))?;
         let (packet, remaining) = after.split_at(end);
         packets.push(decode_text_packet(packet)?);
         rest = remaining;
@@ -153,7 +158,9 @@ pub(crate) fn decode_binary_payload(body: &Bytes) -> Result<Vec<PayloadPacket<'_
         let mut length: usize = 0;
         let mut digits = 0;
         loop {
-            let byte = *body.get(at).ok_or(InvalidPacket("payload ends inside a length"))?;
+            let byte = *body
+                .get(at)
+                .ok_or(InvalidPacket("payload ends inside a length"))?;
             at += 1;
             match byte {
                 0xFF if digits > 0 => break,
@@ -171,7 +178,8 @@ pub(crate) fn decode_binary_payload(body: &Bytes) -> Result<Vec<PayloadPacket<'_
         let packet = &body[at..end];
         packets.push(match kind {
             0 => {
-                let text = std::str::from_utf8(packet).map_err(|_| InvalidPacket("text packet is not UTF-8"))?;
+                let text = std::str::from_utf8(packet)
+                    .map_err(|_| InvalidPacket("text packet is not UTF-8"))?;
                 decode_text_packet(text)?
             }
             1 => match packet.split_first() {
@@ -203,7 +211,13 @@ mod tests {
         assert_eq!(&body[..], "4:4é😀1:31:6".as_bytes());
         assert_eq!(content_type, "text/plain; charset=UTF-8");
         let decoded = decode_text_payload("4:4é😀1:2").ok();
-        assert_eq!(decoded, Some(vec![text(PacketType::Message, "é😀"), text(PacketType::Ping, "")]));
+        assert_eq!(
+            decoded,
+            Some(vec![
+                text(PacketType::Message, "é😀"),
+                text(PacketType::Ping, "")
+            ])
+        );
     }
 
     #[test]
@@ -215,31 +229,60 @@ mod tests {
         let (body, _) = encode(&frames, false);
         assert_eq!(&body[..], b"6:451-[]6:b4AQID");
         let decoded = decode_text_payload("6:b4AQID").ok();
-        assert_eq!(decoded, Some(vec![PayloadPacket::Binary(Bytes::from_static(&[1, 2, 3]))]));
+        assert_eq!(
+            decoded,
+            Some(vec![PayloadPacket::Binary(Bytes::from_static(&[1, 2, 3]))])
+        );
     }
 
     #[test]
     fn binary_payloads_round_trip() {
-        let frames = [Frame::text("hi"), Frame::Binary(Bytes::from_static(&[9, 8]))];
+        let frames = [
+            Frame::text("hi"),
+            Frame::Binary(Bytes::from_static(&[9, 8])),
+        ];
         let (body, content_type) = encode(&frames, true);
         assert_eq!(content_type, BINARY_CONTENT_TYPE);
-        assert_eq!(&body[..], &[0, 3, 0xFF, b'4', b'h', b'i', 1, 3, 0xFF, 4, 9, 8]);
+        assert_eq!(
+            &body[..],
+            &[0, 3, 0xFF, b'4', b'h', b'i', 1, 3, 0xFF, 4, 9, 8]
+        );
         let decoded = decode_binary_payload(&body).ok();
         assert_eq!(
             decoded,
-            Some(vec![text(PacketType::Message, "hi"), PayloadPacket::Binary(Bytes::from_static(&[9, 8]))])
+            Some(vec![
+                text(PacketType::Message, "hi"),
+                PayloadPacket::Binary(Bytes::from_static(&[9, 8]))
+            ])
         );
     }
 
     #[test]
     fn bad_lengths_are_errors() {
-        for body in ["5:4abc", "10:4ab", "x:4a", ":4a", "4a", "", "2:4a3", "99999999999:4"] {
+        for body in [
+            "5:4abc",
+            "10:4ab",
+            "x:4a",
+            ":4a",
+            "4a",
+            "",
+            "2:4a3",
+            "99999999999:4",
+        ] {
             assert!(decode_text_payload(body).is_err(), "{body:?}");
         }
         assert!(decode_text_payload("3:4😀").is_ok());
         assert!(decode_text_payload("2:4😀").is_err());
-        for body in [&[0u8, 5, 0xFF, b'4'][..], &[0, 0xFF], &[2, 1, 0xFF, b'4'], &[1, 2, 0xFF, 3, 1]] {
-            assert!(decode_binary_payload(&Bytes::copy_from_slice(body)).is_err(), "{body:?}");
+        for body in [
+            &[0u8, 5, 0xFF, b'4'][..],
+            &[0, 0xFF],
+            &[2, 1, 0xFF, b'4'],
+            &[1, 2, 0xFF, 3, 1],
+        ] {
+            assert!(
+                decode_binary_payload(&Bytes::copy_from_slice(body)).is_err(),
+                "{body:?}"
+            );
         }
     }
 }

@@ -346,7 +346,13 @@ mod tests {
             uri: Uri::from_static("/socket.io/?EIO=4&transport=polling"),
             headers: HeaderMap::new(),
         };
-        Session::new(ProtocolVersion::V4, Transport::Polling, handshake, (), queue_len)
+        Session::new(
+            ProtocolVersion::V4,
+            Transport::Polling,
+            handshake,
+            (),
+            queue_len,
+        )
     }
 
     #[test]

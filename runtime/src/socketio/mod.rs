@@ -15,7 +15,10 @@ impl From<packet::Encoded> for Frame {
         if encoded.attachments.is_empty() {
             Frame::Text(encoded.text)
         } else {
-            Frame::TextWithBinary(encoded.text, Arc::new(Attachments::new(encoded.attachments)))
+            Frame::TextWithBinary(
+                encoded.text,
+                Arc::new(Attachments::new(encoded.attachments)),
+            )
         }
     }
 }

@@ -396,6 +396,12 @@ pub(crate) fn encode_disconnect(namespace: &str) -> Encoded {
     text_only(text_header(DISCONNECT, 0, namespace, None, 0).into())
 }
 
+/// The CONNECT reply of protocol revision 4 (the socket.io client 2.x), which carries no
+/// payload: `40` or `40/chat,`.
+pub(crate) fn encode_connect_v4(namespace: &str) -> Encoded {
+    text_only(text_header(CONNECT, 0, namespace, None, 0).into())
+}
+
 /// An encoded packet without attachments.
 fn text_only(text: Utf8Bytes) -> Encoded {
     Encoded {
@@ -714,6 +720,12 @@ mod tests {
         ));
         assert_eq!(e.text, r#"44/admin,{"data":[1],"message":"no"}"#);
         assert!(e.attachments.is_empty());
+    }
+
+    #[test]
+    fn encode_connect_replies_of_revision_4() {
+        assert_eq!(encode_connect_v4("/").text, "40");
+        assert_eq!(encode_connect_v4("/chat").text, "40/chat,");
     }
 
     #[test]

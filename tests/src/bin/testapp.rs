@@ -6,7 +6,8 @@
 //!
 //! Environment: `PORT` (0 picks a free port), `PING_INTERVAL_MS` (300), `PING_TIMEOUT_MS`
 //! (200), `MAX_PAYLOAD` (1000000), `TRANSPORTS` (`polling,websocket`), `CORS_ORIGINS` (a
-//! comma-separated list of allowed origins; any origin when unset).
+//! comma-separated list of allowed origins; any origin when unset), `ALLOW_EIO3` (`0` refuses
+//! the socket.io client 2.x).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -389,6 +390,7 @@ async fn main() -> std::io::Result<()> {
         .ping_timeout(Duration::from_millis(env_or("PING_TIMEOUT_MS", 200)))
         .max_payload(env_or("MAX_PAYLOAD", 1_000_000) as usize)
         .transports(transports())
+        .allow_eio3(std::env::var("ALLOW_EIO3").as_deref() != Ok("0"))
         .cors(cors())
         .state(Disconnects::default())
         .state(SharedCount::default())

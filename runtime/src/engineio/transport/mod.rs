@@ -6,9 +6,9 @@ pub(crate) mod websocket;
 use std::sync::Arc;
 
 use super::engine::EngineHandler;
+use super::frame::Frame;
 use super::frame::Message;
 use super::packet::{PacketType, TextPacket};
-use super::frame::Frame;
 use super::session::{CloseReason, Session};
 use super::version::ProtocolVersion;
 
@@ -20,7 +20,9 @@ pub(crate) fn on_text_packet<H: EngineHandler>(
 ) {
     match packet.kind {
         PacketType::Message => handler.on_message(session, Message::Text(packet.data)),
-        PacketType::Pong if session.protocol() == ProtocolVersion::V4 => session.heartbeat.notify_waiters(),
+        PacketType::Pong if session.protocol() == ProtocolVersion::V4 => {
+            session.heartbeat.notify_waiters()
+        }
         PacketType::Ping if session.protocol() == ProtocolVersion::V3 => {
             session.heartbeat.notify_waiters();
             let _ = session.send_frame(Frame::Pong);

@@ -15,9 +15,9 @@ use crate::engineio::frame::{Frame, Message};
 use crate::engineio::packet::InvalidPacket;
 use crate::engineio::payload::{self, PayloadPacket};
 use crate::engineio::payload_v3;
-use crate::engineio::version::ProtocolVersion;
 use crate::engineio::service::{RequestBody, ResponseBody, ResponseContext};
 use crate::engineio::session::{CloseReason, Handshake, Session};
+use crate::engineio::version::ProtocolVersion;
 
 const TEXT: &str = "text/plain; charset=UTF-8";
 
@@ -192,8 +192,16 @@ where
             Ok(text) if protocol == ProtocolVersion::V4 => {
                 dispatch(engine, session, payload::decode(text))
             }
-            Ok(text) => dispatch(engine, session, all_or_error(payload_v3::decode_text_payload(text))),
-            Err(_) => dispatch(engine, session, [Err(InvalidPacket("polling payload is not UTF-8"))]),
+            Ok(text) => dispatch(
+                engine,
+                session,
+                all_or_error(payload_v3::decode_text_payload(text)),
+            ),
+            Err(_) => dispatch(
+                engine,
+                session,
+                [Err(InvalidPacket("polling payload is not UTF-8"))],
+            ),
         },
     };
     session.posting.store(false, Ordering::Release);

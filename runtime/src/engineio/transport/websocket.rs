@@ -17,10 +17,10 @@ use super::on_text_packet;
 use crate::engineio::config::{EngineConfig, Transport};
 use crate::engineio::engine::{Engine, EngineHandler};
 use crate::engineio::frame::{Frame, Message, eio3_binary};
-use crate::engineio::version::ProtocolVersion;
 use crate::engineio::packet::decode_text;
 use crate::engineio::service::{ProtocolError, ResponseBody};
 use crate::engineio::session::{CloseReason, Handshake, Session};
+use crate::engineio::version::ProtocolVersion;
 
 type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
@@ -200,7 +200,9 @@ async fn read_loop<H: EngineHandler>(
                 ProtocolVersion::V4 => engine.handler.on_message(session, Message::Binary(data)),
                 // Engine.IO v3 frames binary with the packet type first: only messages are binary.
                 ProtocolVersion::V3 if data.first() == Some(&4) => {
-                    engine.handler.on_message(session, Message::Binary(data.slice(1..)));
+                    engine
+                        .handler
+                        .on_message(session, Message::Binary(data.slice(1..)));
                 }
                 ProtocolVersion::V3 => {
                     tracing::info!(sid = %session.sid(), "binary frame that is not a message; closing");
