@@ -30,6 +30,7 @@ pub mod __private;
 mod ack;
 mod adapter;
 mod client;
+mod client_script;
 pub mod engineio;
 mod error;
 mod extensions;
@@ -50,6 +51,7 @@ pub use adapter::{
     Adapter, AdapterFactory, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalAdapter,
     LocalNamespace, Room,
 };
+pub use client_script::ClientScript;
 pub use engineio::{Cors, Transport};
 pub use error::{AckError, BoxError, HandlerError, SendError};
 pub use extensions::Session;
@@ -60,7 +62,9 @@ pub use handler::{
 pub use namespace::NamespaceBuilder;
 pub use operators::{BroadcastOperator, IntoRooms};
 pub use payload::Payload;
-pub use serve::{App, PeerAddr, Serve, serve};
+#[cfg(feature = "tls")]
+pub use serve::tls_config_from_pem;
+pub use serve::{App, PeerAddr, Serve, ServeBody, serve};
 pub use server::{BuildError, SocketIo, SocketIoBuilder};
 pub use session_state::SessionState;
 pub use sid::{InvalidSid, Sid};

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::__private::Route;
 use crate::adapter::{AdapterFactory, BroadcastOptions, LocalAdapter, LocalNamespace};
 use crate::client::Dispatcher;
+use crate::client_script::ClientScript;
 use crate::engineio::{
     Engine, EngineConfig, EngineIo, RequestBody, ResponseBody, ServiceFuture, engine_setters,
 };
@@ -38,6 +39,7 @@ pub(crate) struct Shared {
     pub(crate) namespaces: HashMap<String, Arc<Namespace>>,
     pub(crate) state: StateMap,
     pub(crate) config: Config,
+    client_script: Option<ClientScript>,
     engine: Weak<Engine<Dispatcher>>,
 }
 
@@ -94,6 +96,7 @@ impl SocketIo {
             namespaces: Vec::new(),
             state: StateMap::default(),
             adapter: Box::new(LocalAdapter::new),
+            client_script: None,
             routes: Routes::Annotated,
             default_error: None,
             required_state: Vec::new(),
@@ -201,6 +204,18 @@ impl fmt::Debug for SocketIo {
     }
 }
 
+impl SocketIo {
+    /// The client script's response, when the request asks for it.
+    fn client_script<B>(&self, request: &Request<B>) -> Option<Response<ResponseBody>> {
+        let script = self.shared().client_script.as_ref()?;
+        let file = request
+            .uri()
+            .path()
+            .strip_prefix(&self.engine.engine.config.path)?;
+        script.respond(file)
+    }
+}
+
 impl<B: RequestBody> tower_service::Service<Request<B>> for SocketIo {
     type Response = Response<ResponseBody>;
     type Error = Infallible;
@@ -211,13 +226,27 @@ impl<B: RequestBody> tower_service::Service<Request<B>> for SocketIo {
     }
 
     fn call(&mut self, request: Request<B>) -> ServiceFuture {
-        self.engine.call(request)
+        match self.client_script(&request) {
+            Some(response) => Box::pin(std::future::ready(Ok(response))),
+            None => self.engine.call(request),
+        }
     }
 }
 
 impl App for SocketIo {
+    fn owns(&self, path: &str) -> bool {
+        self.engine.owns(path)
+            || self.shared().client_script.is_some()
+                && path
+                    .strip_prefix(&self.engine.engine.config.path)
+                    .is_some_and(|file| file.starts_with("socket.io.js"))
+    }
+
     fn handle(&self, request: Request<hyper::body::Incoming>) -> ResponseFuture {
-        App::handle(&self.engine, request)
+        match self.client_script(&request) {
+            Some(response) => Box::pin(std::future::ready(response)),
+            None => App::handle(&self.engine, request),
+        }
     }
 
     fn shutdown(&self) -> ShutdownFuture {
@@ -248,6 +277,7 @@ pub struct SocketIoBuilder {
     namespaces: Vec<NamespaceBuilder>,
     state: StateMap,
     adapter: Box<dyn AdapterFactory>,
+    client_script: Option<ClientScript>,
     routes: Routes,
     default_error: Option<ErrorHandler>,
     /// State that annotated namespace classes need: its type, and who needs it.
@@ -361,6 +391,13 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Serves the socket.io client bundle at `<path>socket.io.js`, as Node's `serveClient`
+    /// does, so that pages need no CDN.
+    pub fn serve_client(mut self, script: ClientScript) -> Self {
+        self.client_script = Some(script);
+        self
+    }
+
     /// Shares a value with every handler, read with the [`State`](crate::State) extractor.
     pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
         self.state.insert(value);
@@ -408,6 +445,7 @@ impl SocketIoBuilder {
             namespaces,
             state,
             adapter,
+            client_script,
             routes: _,
             default_error,
             required_state,
@@ -438,6 +476,7 @@ impl SocketIoBuilder {
                     .collect(),
                 state,
                 config,
+                client_script,
                 engine: engine.clone(),
             });
             Engine::new(engine_config, Dispatcher(shared))

@@ -182,6 +182,10 @@ where
 }
 
 impl<H: EngineHandler> crate::serve::App for EngineIo<H> {
+    fn owns(&self, path: &str) -> bool {
+        self.engine.config.matches_path(path)
+    }
+
     fn handle(&self, request: Request<hyper::body::Incoming>) -> crate::serve::ResponseFuture {
         let engine = self.engine.clone();
         Box::pin(async move { handle_request(&engine, request).await })
