@@ -12,6 +12,9 @@
 //! Its Socket.IO handlers are written with the `#[on]` DSL, each registered for both
 //! namespaces by stacking the attribute.
 
+#[path = "../common.rs"]
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,23 +58,12 @@ impl EngineHandler for EngineEcho {
     fn on_close(&self, _: &Arc<engineio::Session<()>>, _: CloseReason) {}
 }
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let ping_interval = Duration::from_millis(env_or("PING_INTERVAL_MS", 300));
-    let ping_timeout = Duration::from_millis(env_or("PING_TIMEOUT_MS", 200));
-    let max_payload = env_or("MAX_PAYLOAD", 1_000_000) as usize;
+    common::init_tracing();
+    let ping_interval = Duration::from_millis(common::env_or("PING_INTERVAL_MS", 300));
+    let ping_timeout = Duration::from_millis(common::env_or("PING_TIMEOUT_MS", 200));
+    let max_payload = common::env_or("MAX_PAYLOAD", 1_000_000) as usize;
 
     let io = SocketIo::builder()
         .ping_interval(ping_interval)
@@ -90,12 +82,10 @@ async fn main() -> std::io::Result<()> {
     let app = axum::Router::new()
         .route_service("/socket.io/", io.clone())
         .route_service("/engine.io/", engine.clone());
-    let listener =
-        tokio::net::TcpListener::bind(("127.0.0.1", env_or("PORT", 3000) as u16)).await?;
-    println!("ferrio listening on http://{}", listener.local_addr()?);
+    let listener = common::listen(3000, "http").await?;
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
-            let _ = tokio::signal::ctrl_c().await;
+            common::ctrl_c().await;
             io.close().await;
             engine.close().await;
         })

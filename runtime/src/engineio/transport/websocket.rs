@@ -211,12 +211,29 @@ async fn read_loop<H: EngineHandler>(
             },
             Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {}
             None | Some(Ok(WsMessage::Close(_))) => session.close(CloseReason::TransportClose),
+            Some(Err(error)) if is_connection_lost(&error) => {
+                tracing::debug!(sid = %session.sid(), %error, "websocket connection lost");
+                session.close(CloseReason::TransportClose);
+            }
             Some(Err(error)) => {
                 tracing::info!(sid = %session.sid(), %error, "websocket error; closing");
                 session.close(CloseReason::TransportError);
             }
         }
     }
+}
+
+/// A peer that went away (a closed tab, a dropped network) rather than one that broke a rule.
+fn is_connection_lost(error: &tokio_tungstenite::tungstenite::Error) -> bool {
+    use tokio_tungstenite::tungstenite::Error;
+    use tokio_tungstenite::tungstenite::error::ProtocolError;
+    matches!(
+        error,
+        Error::ConnectionClosed
+            | Error::AlreadyClosed
+            | Error::Io(_)
+            | Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+    )
 }
 
 async fn write_loop<D>(

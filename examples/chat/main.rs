@@ -1,0 +1,107 @@
+//! The chat of the second and fifth seeds (Flask-SocketIO rooms and `user-connected`, the
+//! socket.io client 4.x), mounted in an axum `Router` beside the page, with CORS open to any
+//! origin as the seed does. This is the README's main example: `scripts/run-example chat`.
+//!
+//! - `/chat`: `join` and `leave` a room, announced to the room with `send`; `chat` messages
+//!   go to everyone in the room.
+//! - `/user`: `user-connected` is broadcast to everyone as `new-user`, asking each client to
+//!   acknowledge; the new user then learns how many did (`seen-by`).
+
+#[path = "../common.rs"]
+mod common;
+
+use std::time::Duration;
+
+use ferrio::prelude::*;
+use ferrio::{Cors, Transport};
+use serde_json::json;
+use tower_http::services::ServeDir;
+
+#[derive(Deserialize)]
+struct Membership {
+    username: String,
+    room: String,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    room: String,
+    text: String,
+}
+
+/// The name a socket joined with.
+#[derive(Clone, Default)]
+struct Username(String);
+
+#[on("join", namespace = "/chat")]
+fn join(socket: Socket, name: SessionState<Username>, joining: Membership) {
+    name.set(Username(joining.username.clone()));
+    socket.join(joining.room.as_str());
+    let _ = socket
+        .within(joining.room.as_str())
+        .send(format!("{} has entered the room.", joining.username));
+}
+
+#[on("leave", namespace = "/chat")]
+fn leave(socket: Socket, leaving: Membership) {
+    let _ = socket
+        .within(leaving.room.as_str())
+        .send(format!("{} has left the room.", leaving.username));
+    socket.leave(leaving.room.as_str());
+}
+
+#[on("chat", namespace = "/chat")]
+fn chat(socket: Socket, name: SessionState<Username>, message: Message) {
+    let username = name
+        .get()
+        .map(|name| name.0)
+        .unwrap_or_else(|| "someone".to_owned());
+    let _ = socket.within(message.room.as_str()).emit(
+        "chat",
+        json!({ "username": username, "text": message.text }),
+    );
+}
+
+#[derive(Deserialize, Serialize)]
+struct NewUser {
+    username: String,
+}
+
+#[on("user-connected", namespace = "/user")]
+async fn user_connected(socket: Socket, io: SocketIo, user: NewUser) {
+    let replies = io
+        .of("/user")
+        .timeout(Duration::from_secs(2))
+        .emit_with_ack("new-user", &user);
+    let Ok(replies) = replies else { return };
+    // The server-side callback: runs once every client acknowledged, or the timeout passed.
+    let seen = replies
+        .collect()
+        .await
+        .iter()
+        .filter(|(_, reply)| reply.is_ok())
+        .count();
+    tracing::info!(username = %user.username, seen, "new user announced");
+    let _ = socket.emit("seen-by", json!({ "count": seen }));
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    common::init_tracing();
+    let io = SocketIo::builder()
+        .cors(Cors::Any)
+        .transports([Transport::Polling, Transport::Websocket])
+        .serve_client(common::client_script(common::Client::V4))
+        .build();
+    let app = axum::Router::new()
+        .route_service("/socket.io/", io.clone())
+        .route_service("/socket.io/socket.io.js", io.clone())
+        .fallback_service(ServeDir::new(common::static_dir("chat")));
+    let listener = common::listen(8080, "http").await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            common::ctrl_c().await;
+            io.close().await;
+        })
+        .await
+}
