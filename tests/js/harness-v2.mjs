@@ -166,7 +166,7 @@ export function v2Recorder(socket) {
  * server can end it). Works on engine.io-client 3.x internals: the ping timer
  * (setPing / pingIntervalTimer), the client-side timeout (onHeartbeat /
  * pingTimeoutTimer, also registered as the `heartbeat` listener).
- * Returns {pingsBefore} counters, and the time it was stopped.
+ * Returns {at, suppressed()}: when it was stopped, and how many pings were suppressed since.
  */
 export function v2StopPinging(socket) {
   const engine = socket.io.engine;
@@ -201,9 +201,9 @@ export function v2StopPinging(socket) {
 // ---------------------------------------------------------------------------
 
 /**
- * Like harness.mjs' normalizeBinary, but records binary contents only (the
- * 2.x client may hand over Buffers or ArrayBuffers depending on transport);
- * `binaryKinds` below checks the types separately.
+ * Like harness.mjs' normalizeBinary, but records binary contents only, so
+ * that Buffers, ArrayBuffers and typed arrays compare equal by content; tests
+ * check separately that the 2.x client decoded binary as Buffers.
  */
 export function normalizeBin(value) {
   if (Buffer.isBuffer(value) || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {

@@ -49,6 +49,11 @@ pub(crate) fn encode(frames: &[Frame], binary_support: bool) -> (Bytes, &'static
     }
 }
 
+/// A binary message as base64 text: `b4<base64>`.
+pub(crate) fn base64_message(data: &[u8]) -> String {
+    format!("b4{}", BASE64.encode(data))
+}
+
 fn encode_text(frames: &[Frame]) -> Bytes {
     let mut body = String::new();
     for unit in units(frames) {
@@ -59,9 +64,9 @@ fn encode_text(frames: &[Frame]) -> Bytes {
                 body.push_str(packet);
             }
             Unit::Binary(data) => {
-                let encoded = BASE64.encode(data);
-                body.push_str(&(encoded.len() + 2).to_string());
-                body.push_str(":b4");
+                let encoded = base64_message(data);
+                body.push_str(&encoded.len().to_string());
+                body.push(':');
                 body.push_str(&encoded);
             }
         }
@@ -130,7 +135,8 @@ fn utf16_offset(text: &str, units: usize) -> Option<usize> {
     (counted == units).then_some(text.len())
 }
 
-fn decode_text_packet(packet: &str) -> Result<PayloadPacket<'_>, InvalidPacket> {
+/// Decodes one text packet: a packet, or `b4<base64>` binary.
+pub(crate) fn decode_text_packet(packet: &str) -> Result<PayloadPacket<'_>, InvalidPacket> {
     match packet.strip_prefix('b') {
         Some(encoded) => {
             let encoded = encoded

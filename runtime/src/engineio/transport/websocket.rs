@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode};
@@ -17,7 +18,10 @@ use super::on_text_packet;
 use crate::engineio::config::{EngineConfig, Transport};
 use crate::engineio::engine::{Engine, EngineHandler};
 use crate::engineio::frame::{Frame, Message, eio3_binary};
+use crate::engineio::packet::InvalidPacket;
 use crate::engineio::packet::decode_text;
+use crate::engineio::payload::PayloadPacket;
+use crate::engineio::payload_v3;
 use crate::engineio::service::{ProtocolError, ResponseBody};
 use crate::engineio::session::{CloseReason, Handshake, Session};
 use crate::engineio::version::ProtocolVersion;
@@ -189,13 +193,20 @@ async fn read_loop<H: EngineHandler>(
             () = session.closed() => return,
         };
         match message {
-            Some(Ok(WsMessage::Text(text))) => match decode_text(text.as_str()) {
-                Ok(packet) => on_text_packet(&engine.handler, session, packet),
-                Err(error) => {
-                    tracing::info!(sid = %session.sid(), %error, "closing");
-                    session.close(CloseReason::ParseError);
+            Some(Ok(WsMessage::Text(text))) => {
+                match decode_frame(session.protocol(), text.as_str()) {
+                    Ok(PayloadPacket::Text(packet)) => {
+                        on_text_packet(&engine.handler, session, packet)
+                    }
+                    Ok(PayloadPacket::Binary(data)) => {
+                        engine.handler.on_message(session, Message::Binary(data))
+                    }
+                    Err(error) => {
+                        tracing::info!(sid = %session.sid(), %error, "closing");
+                        session.close(CloseReason::ParseError);
+                    }
                 }
-            },
+            }
             Some(Ok(WsMessage::Binary(data))) => match session.protocol() {
                 ProtocolVersion::V4 => engine.handler.on_message(session, Message::Binary(data)),
                 // Engine.IO v3 frames binary with the packet type first: only messages are binary.
@@ -252,15 +263,15 @@ async fn write_loop<D>(
         };
         let Some(frame) = frame else { break };
         let mut closing = matches!(frame, Frame::Close);
-        let protocol = session.protocol();
-        let mut written = feed(&mut sink, frame, protocol).await;
+        let framing = Framing::of(session);
+        let mut written = feed(&mut sink, frame, framing).await;
         for _ in 1..WRITE_BATCH {
             if closing || written.is_err() {
                 break;
             }
             let Ok(frame) = inbox.try_recv() else { break };
             closing = matches!(frame, Frame::Close);
-            written = feed(&mut sink, frame, protocol).await;
+            written = feed(&mut sink, frame, framing).await;
         }
         if written.is_err() || sink.flush().await.is_err() {
             session.close(CloseReason::TransportError);
@@ -274,26 +285,66 @@ async fn write_loop<D>(
     let _ = tokio::time::timeout(std::time::Duration::from_secs(1), sink.close()).await;
 }
 
+/// A text frame of a client: a packet, or (Engine.IO v3) a base64 binary message `b4...`.
+fn decode_frame(protocol: ProtocolVersion, text: &str) -> Result<PayloadPacket<'_>, InvalidPacket> {
+    match protocol {
+        ProtocolVersion::V4 => decode_text(text).map(PayloadPacket::Text),
+        ProtocolVersion::V3 => payload_v3::decode_text_packet(text),
+    }
+}
+
+/// How binary messages go on a session's WebSocket.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// Engine.IO v4: binary frames as they are.
+    Raw,
+    /// Engine.IO v3: binary frames with the message type byte first.
+    Typed,
+    /// Engine.IO v3 for a client that asked for base64 (`b64=1`): text frames `b4<base64>`.
+    Base64,
+}
+
+impl Framing {
+    fn of<D>(session: &Session<D>) -> Self {
+        match session.protocol() {
+            ProtocolVersion::V4 => Self::Raw,
+            ProtocolVersion::V3 if session.binary_support() => Self::Typed,
+            ProtocolVersion::V3 => Self::Base64,
+        }
+    }
+
+    fn binary(self, data: &Bytes) -> WsMessage {
+        match self {
+            Self::Raw => WsMessage::Binary(data.clone()),
+            Self::Typed => WsMessage::Binary(eio3_binary(data)),
+            Self::Base64 => WsMessage::Text(payload_v3::base64_message(data).into()),
+        }
+    }
+}
+
 async fn feed(
     sink: &mut futures_util::stream::SplitSink<Socket, WsMessage>,
     frame: Frame,
-    protocol: ProtocolVersion,
+    framing: Framing,
 ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
     let text = |s: &'static str| WsMessage::Text(Utf8Bytes::from_static(s));
     match frame {
         Frame::Text(message) => sink.feed(WsMessage::Text(message)).await,
-        Frame::Binary(data) if protocol == ProtocolVersion::V3 => {
-            sink.feed(WsMessage::Binary(eio3_binary(&data))).await
-        }
-        Frame::Binary(data) => sink.feed(WsMessage::Binary(data)).await,
+        Frame::Binary(data) => sink.feed(framing.binary(&data)).await,
         Frame::TextWithBinary(message, attachments) => {
             sink.feed(WsMessage::Text(message)).await?;
-            let attachments = match protocol {
-                ProtocolVersion::V4 => attachments.raw(),
-                ProtocolVersion::V3 => attachments.eio3_websocket(),
-            };
-            for data in attachments {
-                sink.feed(WsMessage::Binary(data.clone())).await?;
+            match framing {
+                // Made once per broadcast, shared by every v3 WebSocket recipient.
+                Framing::Typed => {
+                    for data in attachments.eio3_websocket() {
+                        sink.feed(WsMessage::Binary(data.clone())).await?;
+                    }
+                }
+                Framing::Raw | Framing::Base64 => {
+                    for data in attachments.raw() {
+                        sink.feed(framing.binary(data)).await?;
+                    }
+                }
             }
             Ok(())
         }
