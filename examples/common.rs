@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use ferrio::ClientScript;
+use tower_http::services::ServeDir;
 
 /// The socket.io client a page loads.
 pub enum Client {
@@ -38,6 +39,12 @@ pub fn static_dir(example: &str) -> PathBuf {
                 .join(example)
                 .join("static")
         })
+}
+
+/// The example's static files, then the files every example shares (`/examples.css`).
+pub fn static_files(example: &str) -> ServeDir<ServeDir> {
+    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("shared");
+    ServeDir::new(static_dir(example)).fallback(ServeDir::new(shared))
 }
 
 /// An environment variable as a number, or a default.

@@ -15,7 +15,6 @@ use std::time::Duration;
 use ferrio::prelude::*;
 use ferrio::{Cors, Transport};
 use serde_json::json;
-use tower_http::services::ServeDir;
 
 #[derive(Deserialize)]
 struct Membership {
@@ -96,7 +95,7 @@ async fn main() -> std::io::Result<()> {
     let app = axum::Router::new()
         .route_service("/socket.io/", io.clone())
         .route_service("/socket.io/socket.io.js", io.clone())
-        .fallback_service(ServeDir::new(common::static_dir("chat")));
+        .fallback_service(common::static_files("chat"));
     let listener = common::listen(8080, "http").await?;
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -18,7 +18,6 @@ use axum::routing::post;
 use ferrio::Sid;
 use ferrio::prelude::*;
 use serde_json::json;
-use tower_http::services::ServeDir;
 
 /// One player's progress.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -84,9 +83,9 @@ fn click_gold(socket: Socket, State(game): State<Game>) {
 
 #[on("buy")]
 fn buy(socket: Socket, State(game): State<Game>, equipment_id: String) {
-    let price = match equipment_id.as_str() {
-        "shovel" => 10,
-        "excavator" => 100,
+    let (price, name) = match equipment_id.as_str() {
+        "shovel" => (10, "a shovel"),
+        "excavator" => (100, "an excavator"),
         _ => {
             let _ = socket.emit("refused", format!("There is no {equipment_id} for sale"));
             return;
@@ -104,7 +103,7 @@ fn buy(socket: Socket, State(game): State<Game>, equipment_id: String) {
         true
     });
     if bought == Some(false) {
-        let _ = socket.emit("refused", format!("Not enough gold for a {equipment_id}"));
+        let _ = socket.emit("refused", format!("Not enough gold for {name}"));
     }
 }
 
@@ -173,7 +172,7 @@ async fn main() -> std::io::Result<()> {
     // Pages beside Socket.IO on one server: GET / and the static files, and the form's POST.
     let pages = axum::Router::new()
         .route("/game", post(game_page))
-        .fallback_service(ServeDir::new(common::static_dir("clicker")));
+        .fallback_service(common::static_files("clicker"));
     let listener = common::listen(8080, "http").await?;
     ferrio::serve(listener, io)
         .with_fallback(pages)

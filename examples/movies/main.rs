@@ -18,7 +18,6 @@ use axum::routing::get;
 use ferrio::Sid;
 use ferrio::prelude::*;
 use serde_json::json;
-use tower_http::services::ServeDir;
 
 const COOKIE_NAME: &str = "movies_uid";
 
@@ -84,7 +83,7 @@ async fn main() -> std::io::Result<()> {
         .build();
     let pages = axum::Router::new()
         .route("/", get(index))
-        .fallback_service(ServeDir::new(common::static_dir("movies")));
+        .fallback_service(common::static_files("movies"));
     let listener = common::listen(8080, "http").await?;
     ferrio::serve(listener, io)
         .with_fallback(pages)

@@ -10,7 +10,6 @@ mod common;
 
 use ferrio::prelude::*;
 use serde_json::json;
-use tower_http::services::ServeDir;
 
 /// `session['receive_count']`.
 #[derive(Default)]
@@ -61,7 +60,7 @@ async fn main() -> std::io::Result<()> {
     };
     let listener = common::listen(5000, if tls.is_some() { "https" } else { "http" }).await?;
     let server = ferrio::serve(listener, io)
-        .with_fallback(ServeDir::new(common::static_dir("test_namespace")))
+        .with_fallback(common::static_files("test_namespace"))
         .with_graceful_shutdown(common::ctrl_c());
     match tls {
         Some(config) => server.with_tls(config).await,
