@@ -3,7 +3,7 @@
 //! origin as the seed does. This is the README's main example: `scripts/run-example chat`.
 //!
 //! - `/chat`: `join` and `leave` a room, announced to the room with `send`; `chat` messages
-//!   go to everyone in the room.
+//!   go to everyone in the room; a client's plain `send()` is printed, as the seed does.
 //! - `/user`: `user-connected` is broadcast to everyone as `new-user`, asking each client to
 //!   acknowledge; the new user then learns how many did (`seen-by`).
 
@@ -59,6 +59,12 @@ fn chat(socket: Socket, name: SessionState<Username>, message: Message) {
         "chat",
         json!({ "username": username, "text": message.text }),
     );
+}
+
+/// What a client's `send()` sends: the seed prints it.
+#[on("message", namespace = "/chat")]
+fn message(message: serde_json::Value) {
+    println!("received message: {message}");
 }
 
 #[derive(Deserialize, Serialize)]

@@ -52,6 +52,11 @@ test("rooms keep conversations apart; /user announces newcomers", { timeout: 40_
     await joinRoom(bob, server.url, "Bob", "lobby");
     await joinRoom(carol, server.url, "Carol", "games");
 
+    // each page's plain send() on connect reached the server's `message` handler
+    const received = 'received message: {"data":"Connected to the server"}';
+    for (let i = 0; i < 100 && server.output.split(received).length - 1 < 3; i++) await sleep(50);
+    assert.equal(server.output.split(received).length - 1, 3, "one plain message per page");
+
     // announcements reach the room only
     await waitForText(alice.page, "#messages", "Bob has entered the room.");
     await expectNeverText(carol.page, "#messages", "Alice", 200, "Carol is in another room");

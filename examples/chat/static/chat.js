@@ -59,7 +59,11 @@
 
   // --- namespace /chat ---------------------------------------------------
 
-  chat.on('connect', function () { setConnection(true); });
+  chat.on('connect', function () {
+    setConnection(true);
+    // A plain message, as the seed's page sends one when it connects.
+    chat.send({ data: 'Connected to the server' });
+  });
   chat.on('disconnect', function () { setConnection(false); });
 
   // plain `send` from the server: room announcements
