@@ -229,6 +229,8 @@ pub(crate) fn register_fn(
 
 /// One line of a route table: namespace, event, handler path, and the register function.
 pub(crate) struct Entry {
+    /// The schema type of a typed handler's namespace.
+    pub(crate) schema: Option<TokenStream>,
     pub(crate) namespace: TokenStream,
     pub(crate) event: TokenStream,
     pub(crate) handler: TokenStream,
@@ -240,17 +242,25 @@ pub(crate) fn routes(item: &TokenStream, entries: &[Entry]) -> TokenStream {
     let private = quote!(::ferrio::__private);
     let entries = entries.iter().map(|entry| {
         let Entry {
+            schema,
             namespace,
             event,
             handler,
             register,
         } = entry;
+        let schema = match schema {
+            Some(namespace) => {
+                quote!(::core::option::Option::Some(#private::schema::info::<#namespace>))
+            }
+            None => quote!(::core::option::Option::None),
+        };
         quote! {
             #private::Route {
                 namespace: #namespace,
                 event: #event,
                 handler: #handler,
                 register: #register,
+                schema: #schema,
             }
         }
     });

@@ -222,6 +222,7 @@ fn registrations(
         let namespace = &route.namespace;
         let event = &route.event;
         entries.push(Entry {
+            schema: None,
             namespace: quote!(#namespace),
             event: quote!(#event),
             handler: path.clone(),
@@ -339,6 +340,7 @@ fn error_handler(args: ErrorArgs, function: ItemFn) -> syn::Result<Tokens> {
         ),
     };
     let entry = Entry {
+        schema: None,
         namespace: quote!(#namespace),
         event: quote!("error"),
         handler: path.clone(),

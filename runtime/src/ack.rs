@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures_util::Stream;
 use futures_util::stream::FuturesUnordered;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
@@ -144,16 +145,27 @@ type Reply = Pin<Box<dyn Future<Output = (Sid, Result<Payload, AckError>)> + Sen
 /// # }
 /// ```
 #[must_use = "streams do nothing unless polled"]
-pub struct AckStream {
+pub struct AckStream<T = Payload> {
     replies: FuturesUnordered<Reply>,
     deadline: Instant,
+    decode: fn(Payload) -> Result<T, AckError>,
 }
 
-impl AckStream {
+impl AckStream<Payload> {
     pub(crate) fn new(timeout: Duration) -> Self {
         Self {
             replies: FuturesUnordered::new(),
             deadline: Instant::now() + timeout,
+            decode: Ok,
+        }
+    }
+
+    /// The same replies, each decoded as the first argument of type `T`.
+    pub(crate) fn typed<T: DeserializeOwned>(self) -> AckStream<T> {
+        AckStream {
+            replies: self.replies,
+            deadline: self.deadline,
+            decode: |payload| payload.arg(0).map_err(AckError::decode),
         }
     }
 
@@ -168,7 +180,9 @@ impl AckStream {
             (sid, reply)
         }));
     }
+}
 
+impl<T> AckStream<T> {
     /// How many replies are still to come.
     pub fn len(&self) -> usize {
         self.replies.len()
@@ -180,20 +194,25 @@ impl AckStream {
     }
 
     /// Waits for every reply.
-    pub async fn collect(self) -> Vec<(Sid, Result<Payload, AckError>)> {
+    pub async fn collect(self) -> Vec<(Sid, Result<T, AckError>)> {
         futures_util::StreamExt::collect(self).await
     }
 }
 
-impl Stream for AckStream {
-    type Item = (Sid, Result<Payload, AckError>);
+impl<T> Stream for AckStream<T> {
+    type Item = (Sid, Result<T, AckError>);
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.replies).poll_next(cx)
+        let decode = self.decode;
+        Pin::new(&mut self.replies)
+            .poll_next(cx)
+            .map(|reply| reply.map(|(sid, reply)| (sid, reply.and_then(decode))))
     }
 }
 
-impl fmt::Debug for AckStream {
+impl<T> Unpin for AckStream<T> {}
+
+impl<T> fmt::Debug for AckStream<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AckStream")
             .field("pending", &self.len())

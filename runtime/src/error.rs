@@ -88,6 +88,7 @@ enum AckErrorKind {
     Timeout,
     Disconnected,
     Send(SendError),
+    Decode(serde_json::Error),
 }
 
 /// An acknowledgement that did not arrive, or did not decode.
@@ -101,6 +102,15 @@ impl AckError {
 
     pub(crate) fn disconnected() -> Self {
         Self(AckErrorKind::Disconnected)
+    }
+
+    pub(crate) fn decode(error: serde_json::Error) -> Self {
+        Self(AckErrorKind::Decode(error))
+    }
+
+    /// The answer did not match the type the schema declares.
+    pub fn is_decode(&self) -> bool {
+        matches!(self.0, AckErrorKind::Decode(_))
     }
 
     /// The client did not answer in time.
@@ -136,6 +146,7 @@ impl fmt::Display for AckError {
                 f.write_str("the socket disconnected before acknowledging")
             }
             AckErrorKind::Send(error) => write!(f, "the emit failed: {error}"),
+            AckErrorKind::Decode(error) => write!(f, "the acknowledgement did not decode: {error}"),
         }
     }
 }
@@ -144,6 +155,7 @@ impl std::error::Error for AckError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.0 {
             AckErrorKind::Send(error) => Some(error),
+            AckErrorKind::Decode(error) => Some(error),
             _ => None,
         }
     }

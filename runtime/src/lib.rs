@@ -38,6 +38,7 @@ mod handler;
 mod namespace;
 mod operators;
 mod payload;
+pub mod schema;
 mod serve;
 mod server;
 mod session_state;

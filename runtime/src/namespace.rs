@@ -82,6 +82,11 @@ impl NamespaceBuilder {
         }
     }
 
+    /// Whether an event has a handler of its own.
+    pub(crate) fn handles(&self, event: &str) -> bool {
+        self.events.contains_key(event)
+    }
+
     fn add_event(&mut self, event: &str, name: String, handler: BoxedHandler<EventContext>) {
         let slot = self
             .events

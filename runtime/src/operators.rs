@@ -1,6 +1,7 @@
 //! Broadcast operators: which sockets an emit reaches.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use crate::ack::AckStream;
 use crate::adapter::{BroadcastOptions, BroadcastPacket, Room};
 use crate::error::SendError;
 use crate::namespace::Namespace;
+use crate::schema::{self, Untyped};
 use crate::socketio::packet;
 
 /// One room or several, as operators and `join` take them: `"lobby"`, a `String`, a
@@ -84,20 +86,32 @@ impl<T: IntoRooms + Clone> IntoRooms for &[T] {
 /// io.of("/chat").emit("announcement", ("server", "restarting soon"))?;
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
 #[must_use = "an operator does nothing until you emit or act through it"]
-pub struct BroadcastOperator {
+pub struct BroadcastOperator<N = Untyped> {
     namespace: Arc<Namespace>,
     options: BroadcastOptions,
     timeout: Option<Duration>,
+    schema: PhantomData<fn() -> N>,
 }
 
-impl BroadcastOperator {
+impl<N> Clone for BroadcastOperator<N> {
+    fn clone(&self) -> Self {
+        Self {
+            namespace: self.namespace.clone(),
+            options: self.options.clone(),
+            timeout: self.timeout,
+            schema: PhantomData,
+        }
+    }
+}
+
+impl<N> BroadcastOperator<N> {
     pub(crate) fn new(namespace: Arc<Namespace>, options: BroadcastOptions) -> Self {
         Self {
             namespace,
             options,
             timeout: None,
+            schema: PhantomData,
         }
     }
 
@@ -126,6 +140,34 @@ impl BroadcastOperator {
         self
     }
 
+    /// The ids of the addressed sockets.
+    pub async fn socket_ids(&self) -> Vec<Sid> {
+        self.namespace.adapter.sockets(&self.options).await
+    }
+
+    /// Makes the addressed sockets join rooms.
+    pub fn join(&self, rooms: impl IntoRooms) {
+        self.namespace
+            .adapter
+            .add_sockets(&self.options, &rooms.into_rooms());
+    }
+
+    /// Makes the addressed sockets leave rooms.
+    pub fn leave(&self, rooms: impl IntoRooms) {
+        self.namespace
+            .adapter
+            .del_sockets(&self.options, &rooms.into_rooms());
+    }
+
+    /// Disconnects the addressed sockets from the namespace.
+    pub fn disconnect(&self) {
+        self.namespace
+            .adapter
+            .disconnect_sockets(&self.options, false);
+    }
+}
+
+impl BroadcastOperator<Untyped> {
     /// Emits to every addressed socket. The packet is encoded once and its bytes shared.
     ///
     /// # Errors
@@ -169,40 +211,53 @@ impl BroadcastOperator {
             timeout,
         ))
     }
-
-    /// The ids of the addressed sockets.
-    pub async fn socket_ids(&self) -> Vec<Sid> {
-        self.namespace.adapter.sockets(&self.options).await
-    }
-
-    /// Makes the addressed sockets join rooms.
-    pub fn join(&self, rooms: impl IntoRooms) {
-        self.namespace
-            .adapter
-            .add_sockets(&self.options, &rooms.into_rooms());
-    }
-
-    /// Makes the addressed sockets leave rooms.
-    pub fn leave(&self, rooms: impl IntoRooms) {
-        self.namespace
-            .adapter
-            .del_sockets(&self.options, &rooms.into_rooms());
-    }
-
-    /// Disconnects the addressed sockets from the namespace.
-    pub fn disconnect(&self) {
-        self.namespace
-            .adapter
-            .disconnect_sockets(&self.options, false);
-    }
 }
 
-impl fmt::Debug for BroadcastOperator {
+impl<N> fmt::Debug for BroadcastOperator<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BroadcastOperator")
             .field("namespace", &self.namespace.path)
             .field("options", &self.options)
             .field("timeout", &self.timeout)
             .finish()
+    }
+}
+
+impl<N: schema::Namespace> BroadcastOperator<N> {
+    /// Emits an event of the namespace's schema to every addressed socket, encoded once.
+    ///
+    /// # Errors
+    ///
+    /// As [`BroadcastOperator::emit`](BroadcastOperator#method.emit).
+    pub fn emit<E: schema::EmitOn<N> + schema::Unacknowledged>(
+        &self,
+        event: E,
+    ) -> Result<(), SendError> {
+        self.untyped().emit(E::NAME, &event)
+    }
+
+    /// Emits an event whose acknowledgement the schema declares to every addressed socket;
+    /// the stream yields each socket's typed reply, or its error.
+    ///
+    /// # Errors
+    ///
+    /// The arguments do not serialize.
+    pub fn emit_with_ack<E: schema::EmitOn<N> + schema::Acknowledged>(
+        &self,
+        event: E,
+    ) -> Result<AckStream<E::Ack>, SendError> {
+        Ok(self.untyped().emit_with_ack(E::NAME, &event)?.typed())
+    }
+}
+
+impl<N> BroadcastOperator<N> {
+    /// The same operator without its schema's types: the escape hatch of typed namespaces.
+    pub fn untyped(&self) -> BroadcastOperator<Untyped> {
+        BroadcastOperator {
+            namespace: self.namespace.clone(),
+            options: self.options.clone(),
+            timeout: self.timeout,
+            schema: PhantomData,
+        }
     }
 }

@@ -25,6 +25,8 @@ pub struct Route {
     pub handler: &'static str,
     /// Adds the handler to a builder.
     pub register: fn(SocketIoBuilder) -> SocketIoBuilder,
+    /// The schema of a typed handler's namespace: its path and client events.
+    pub schema: Option<fn() -> (&'static str, &'static [&'static str])>,
 }
 
 /// The routes of one annotated item, as gathered by `inventory`.
@@ -145,8 +147,8 @@ macro_rules! everywhere {
     };
 }
 
-fn socket_of(socket: &Socket) -> Result<Socket, BoxError> {
-    Ok(socket.clone())
+fn socket_of<N>(socket: &Socket) -> Result<Socket<N>, BoxError> {
+    Ok(socket.retyped())
 }
 
 fn io_of(socket: &Socket) -> Result<SocketIo, BoxError> {
@@ -169,7 +171,7 @@ fn session_of<T: Send + Sync + 'static>(socket: &Socket) -> Result<SessionState<
     Ok(SessionState::new(socket.clone()))
 }
 
-everywhere!(Socket, socket_of);
+everywhere!(@[N: 'static] Socket<N>, socket_of);
 everywhere!(SocketIo, io_of);
 everywhere!(@[T: Clone + Send + Sync + 'static] State<T>, state_of);
 everywhere!(@[T: Send + Sync + 'static] SessionState<T>, session_of);
@@ -298,4 +300,62 @@ pub fn event_name(context: &EventContext) -> String {
 pub trait Routes {
     /// The routes.
     const ROUTES: &'static [Route];
+}
+
+/// The compile-time checks `#[schema]` and `#[on(Event)]` generate. Each is a `const fn`
+/// whose bounds say what must hold, called at the user's token.
+pub mod schema {
+    pub use crate::schema::{
+        Acknowledged, ClientEvent, ClientPayload, EmitOn, Namespace, ServerEvent, ServerPayload,
+        Unacknowledged,
+    };
+
+    /// A handler's payload parameter at position `I` has type `T`.
+    #[diagnostic::on_unimplemented(
+        message = "this parameter has type `{T}`, but the event `{Self}` declares another type at this position",
+        label = "expected the type declared in the schema"
+    )]
+    pub trait ArgIs<const I: usize, T> {}
+
+    /// A handler takes `N` payload parameters.
+    #[diagnostic::on_unimplemented(
+        message = "the handler of `{Self}` takes {N} payload parameter(s), but the event declares another number",
+        label = "the parameters do not match the event's declaration"
+    )]
+    pub trait Arity<const N: usize> {}
+
+    /// A handler of the event may return `R`.
+    #[diagnostic::on_unimplemented(
+        message = "a handler of `{Self}` cannot return `{R}`",
+        label = "the return value is the acknowledgement the schema declares",
+        note = "return the ack type of the event's declaration (or `Result<Ack, E>`); `()` when it declares none"
+    )]
+    pub trait AcceptsReturn<R> {}
+
+    /// A handler of the event may take socket type `S`.
+    #[diagnostic::on_unimplemented(
+        message = "a handler of `{Self}` cannot take `{S}`",
+        label = "the socket must be typed with the event's namespace"
+    )]
+    pub trait AcceptsSocket<S> {}
+
+    /// Checks that `E` is a client event.
+    pub const fn client_event<E: ClientEvent>() {}
+    /// Checks a payload parameter's type.
+    pub const fn arg<E: ArgIs<I, T>, const I: usize, T>() {}
+    /// Checks the number of payload parameters.
+    pub const fn arity<E: Arity<N>, const N: usize>() {}
+    /// Checks the return type.
+    pub const fn returns<E: AcceptsReturn<R>, R>() {}
+    /// Checks a socket parameter's type.
+    pub const fn socket<E: AcceptsSocket<S>, S>() {}
+    /// Checks a client payload type of a schema.
+    pub const fn client_payload<T: ClientPayload + ?Sized>() {}
+    /// Checks a server payload type of a schema.
+    pub const fn server_payload<T: ServerPayload + ?Sized>() {}
+
+    /// The route table's view of a schema: its path and its client events.
+    pub fn info<N: Namespace>() -> (&'static str, &'static [&'static str]) {
+        (N::PATH, N::CLIENT_EVENTS)
+    }
 }

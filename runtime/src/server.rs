@@ -133,6 +133,21 @@ impl SocketIo {
         ))
     }
 
+    /// Addresses a namespace declared by a schema, with typed emits:
+    /// `io.namespace::<Game>().to("lobby").emit(GoldClicked(..))`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if no handler of the namespace is registered on the server.
+    pub fn namespace<N: crate::schema::Namespace>(&self) -> BroadcastOperator<N> {
+        let namespace = self
+            .shared()
+            .namespaces
+            .get(N::PATH)
+            .unwrap_or_else(|| panic!("namespace `{}` is not registered", N::PATH));
+        BroadcastOperator::new(namespace.clone(), BroadcastOptions::default())
+    }
+
     /// Addresses every socket of the main namespace `/`.
     fn main(&self) -> BroadcastOperator {
         self.of("/")
@@ -436,7 +451,11 @@ impl SocketIoBuilder {
                 Routes::Annotated => crate::__private::annotated().collect(),
                 Routes::Explicit(routes) => routes,
             };
+        let mut schemas = Vec::new();
         for route in routes {
+            if let Some(info) = route.schema {
+                schemas.push(info());
+            }
             self = (route.register)(self);
         }
         let Self {
@@ -450,10 +469,8 @@ impl SocketIoBuilder {
             default_error,
             required_state,
         } = self;
-        let mut problems: Vec<String> = namespaces
-            .iter()
-            .flat_map(|ns| ns.conflicts.clone())
-            .collect();
+        let mut problems: Vec<String> = unhandled_events(&schemas, &namespaces);
+        problems.extend(namespaces.iter().flat_map(|ns| ns.conflicts.clone()));
         for (type_id, who) in required_state {
             if !state.contains(type_id) {
                 problems.push(who);
@@ -485,6 +502,27 @@ impl SocketIoBuilder {
             engine: EngineIo { engine },
         })
     }
+}
+
+/// The client events of the mounted schemas that no handler handles.
+fn unhandled_events(
+    schemas: &[(&'static str, &'static [&'static str])],
+    namespaces: &[NamespaceBuilder],
+) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    schemas
+        .iter()
+        .filter(|schema| seen.insert(schema.0))
+        .flat_map(|(path, events)| {
+            let namespace = namespaces.iter().find(|ns| ns.path == *path);
+            events
+                .iter()
+                .filter(move |event| !namespace.is_some_and(|ns| ns.handles(event)))
+                .map(move |event| {
+                    format!("the schema of `{path}` declares the client event `{event}`, which no handler handles")
+                })
+        })
+        .collect()
 }
 
 impl fmt::Debug for SocketIoBuilder {

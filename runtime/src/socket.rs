@@ -1,6 +1,7 @@
 //! A client's connection to one namespace: emit, acknowledgements, rooms, session state.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,6 +19,7 @@ use crate::handler::{DisconnectContext, EventContext, HandlerName};
 use crate::namespace::Namespace;
 use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::Payload;
+use crate::schema::{self, Untyped};
 use crate::server::SocketIo;
 use crate::socketio::packet;
 use crate::sync::lock;
@@ -106,8 +108,16 @@ impl Serialize for DisconnectReason {
 ///     let _ = socket.emit("welcome", ("to", room));
 /// }
 /// ```
-#[derive(Clone)]
-pub struct Socket(Arc<Inner>);
+pub struct Socket<N = Untyped> {
+    inner: Arc<Inner>,
+    namespace: PhantomData<fn() -> N>,
+}
+
+impl<N> Clone for Socket<N> {
+    fn clone(&self) -> Self {
+        Self::from_inner(self.inner.clone())
+    }
+}
 
 struct Inner {
     id: Sid,
@@ -122,7 +132,131 @@ struct Inner {
     before_connect: Mutex<Vec<Frame>>,
 }
 
-impl Socket {
+impl<N> Socket<N> {
+    fn from_inner(inner: Arc<Inner>) -> Self {
+        Self {
+            inner,
+            namespace: PhantomData,
+        }
+    }
+
+    /// The same socket seen through another schema (the macros check that it is the right one).
+    pub(crate) fn retyped<M>(&self) -> Socket<M> {
+        Socket::from_inner(self.inner.clone())
+    }
+
+    /// The same socket without its schema's types, whose emits name events with strings:
+    /// the escape hatch of typed namespaces.
+    pub fn untyped(&self) -> Socket<Untyped> {
+        self.retyped()
+    }
+
+    /// The socket's id, distinct from the connection's session id. It is also the name of
+    /// the room the socket is always in.
+    pub fn id(&self) -> Sid {
+        self.inner.id
+    }
+
+    /// The namespace, such as `/` or `/chat`.
+    pub fn namespace(&self) -> &str {
+        &self.inner.namespace.path
+    }
+
+    /// The HTTP request that opened the connection: headers and query string.
+    pub fn handshake(&self) -> &Handshake {
+        self.inner.connection.handshake()
+    }
+
+    /// The auth payload the client connected with (`{}` when none).
+    pub fn auth(&self) -> &Value {
+        &self.inner.auth
+    }
+
+    /// The transport the connection uses now.
+    pub fn transport(&self) -> Transport {
+        self.inner.connection.transport()
+    }
+
+    /// Whether the socket is still connected.
+    pub fn connected(&self) -> bool {
+        self.inner.connected.load(Ordering::Acquire) && !self.inner.closed.load(Ordering::Acquire)
+    }
+
+    /// Typed values that live as long as the socket (Flask-SocketIO's `session`).
+    pub fn session(&self) -> &Session {
+        &self.inner.session
+    }
+
+    /// Shared application state of type `T`, if the builder was given one.
+    pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.inner.namespace.shared.upgrade()?.state.get::<T>()
+    }
+
+    /// The server handle, or `None` once the server is gone.
+    pub fn io(&self) -> Option<SocketIo> {
+        SocketIo::from_shared(&self.inner.namespace.shared)
+    }
+
+    /// Joins one or several rooms.
+    pub fn join(&self, rooms: impl IntoRooms) {
+        self.inner
+            .namespace
+            .adapter
+            .add_all(self.id(), &rooms.into_rooms());
+    }
+
+    /// Leaves one or several rooms.
+    pub fn leave(&self, rooms: impl IntoRooms) {
+        for room in rooms.into_rooms() {
+            self.inner.namespace.adapter.del(self.id(), &room);
+        }
+    }
+
+    /// Leaves every room, its own included: only its id still reaches it.
+    pub fn leave_all(&self) {
+        self.inner.namespace.adapter.del_all(self.id());
+    }
+
+    /// The rooms the socket is in, its own room included.
+    pub fn rooms(&self) -> Vec<Room> {
+        self.inner.namespace.adapter.socket_rooms(self.id())
+    }
+
+    /// Addresses the sockets in these rooms, except this one.
+    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator<N> {
+        self.broadcast().to(rooms)
+    }
+
+    /// Addresses the sockets in these rooms, this one included if it is in them.
+    pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator<N> {
+        self.operator(BroadcastOptions::default()).to(rooms)
+    }
+
+    /// Addresses every socket of the namespace except those in these rooms and this one.
+    pub fn except(&self, rooms: impl IntoRooms) -> BroadcastOperator<N> {
+        self.broadcast().except(rooms)
+    }
+
+    /// Addresses every socket of the namespace except this one (Flask-SocketIO's
+    /// `broadcast=True, include_self=False`).
+    pub fn broadcast(&self) -> BroadcastOperator<N> {
+        let mut options = BroadcastOptions::default();
+        options.except.insert(Room::from(self.id().as_str()));
+        self.operator(options)
+    }
+
+    fn operator(&self, options: BroadcastOptions) -> BroadcastOperator<N> {
+        BroadcastOperator::new(self.inner.namespace.clone(), options)
+    }
+
+    /// Disconnects the socket from its namespace; the client receives a disconnect packet
+    /// (its reason: `io server disconnect`) and the disconnect handler runs.
+    pub fn disconnect(&self) {
+        self.untyped().disconnect_now();
+    }
+}
+
+impl Socket<Untyped> {
     pub(crate) fn new(
         namespace: Arc<Namespace>,
         connection: Arc<engineio::Session<Connection>>,
@@ -133,7 +267,7 @@ impl Socket {
             ProtocolVersion::V3 if &*namespace.path == "/" => connection.sid(),
             _ => Sid::random(),
         };
-        Self(Arc::new(Inner {
+        Self::from_inner(Arc::new(Inner {
             id,
             namespace,
             connection,
@@ -144,52 +278,6 @@ impl Socket {
             closed: AtomicBool::new(false),
             before_connect: Mutex::new(Vec::new()),
         }))
-    }
-
-    /// The socket's id, distinct from the connection's session id. It is also the name of
-    /// the room the socket is always in.
-    pub fn id(&self) -> Sid {
-        self.0.id
-    }
-
-    /// The namespace, such as `/` or `/chat`.
-    pub fn namespace(&self) -> &str {
-        &self.0.namespace.path
-    }
-
-    /// The HTTP request that opened the connection: headers and query string.
-    pub fn handshake(&self) -> &Handshake {
-        self.0.connection.handshake()
-    }
-
-    /// The auth payload the client connected with (`{}` when none).
-    pub fn auth(&self) -> &Value {
-        &self.0.auth
-    }
-
-    /// The transport the connection uses now.
-    pub fn transport(&self) -> Transport {
-        self.0.connection.transport()
-    }
-
-    /// Whether the socket is still connected.
-    pub fn connected(&self) -> bool {
-        self.0.connected.load(Ordering::Acquire) && !self.0.closed.load(Ordering::Acquire)
-    }
-
-    /// Typed values that live as long as the socket (Flask-SocketIO's `session`).
-    pub fn session(&self) -> &Session {
-        &self.0.session
-    }
-
-    /// Shared application state of type `T`, if the builder was given one.
-    pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
-        self.0.namespace.shared.upgrade()?.state.get::<T>()
-    }
-
-    /// The server handle, or `None` once the server is gone.
-    pub fn io(&self) -> Option<SocketIo> {
-        SocketIo::from_shared(&self.0.namespace.shared)
     }
 
     /// Emits an event to this client. A tuple is several arguments, `()` none, anything
@@ -243,7 +331,7 @@ impl Socket {
         event: &str,
         args: T,
     ) -> Result<Payload, AckError> {
-        let timeout = self.0.namespace.ack_timeout();
+        let timeout = self.inner.namespace.ack_timeout();
         self.emit_with_ack_timeout(event, args, timeout).await
     }
 
@@ -258,79 +346,17 @@ impl Socket {
         args: T,
         timeout: Duration,
     ) -> Result<Payload, AckError> {
-        let id = self.0.namespace.next_ack_id();
+        let id = self.inner.namespace.next_ack_id();
         let encoded = packet::encode_event(self.namespace(), event, &args, Some(id))
             .map_err(SendError::from)?;
         let waiter = self.send_with_ack_id(encoded.into(), id)?;
         waiter.wait(tokio::time::Instant::now() + timeout).await
     }
 
-    /// Joins one or several rooms.
-    pub fn join(&self, rooms: impl IntoRooms) {
-        self.0
-            .namespace
-            .adapter
-            .add_all(self.id(), &rooms.into_rooms());
-    }
-
-    /// Leaves one or several rooms.
-    pub fn leave(&self, rooms: impl IntoRooms) {
-        for room in rooms.into_rooms() {
-            self.0.namespace.adapter.del(self.id(), &room);
-        }
-    }
-
-    /// Leaves every room, its own included: only its id still reaches it.
-    pub fn leave_all(&self) {
-        self.0.namespace.adapter.del_all(self.id());
-    }
-
-    /// The rooms the socket is in, its own room included.
-    pub fn rooms(&self) -> Vec<Room> {
-        self.0.namespace.adapter.socket_rooms(self.id())
-    }
-
-    /// Addresses the sockets in these rooms, except this one.
-    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
-        self.broadcast().to(rooms)
-    }
-
-    /// Addresses the sockets in these rooms, this one included if it is in them.
-    pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator {
-        self.operator(BroadcastOptions::default()).to(rooms)
-    }
-
-    /// Addresses every socket of the namespace except those in these rooms and this one.
-    pub fn except(&self, rooms: impl IntoRooms) -> BroadcastOperator {
-        self.broadcast().except(rooms)
-    }
-
-    /// Addresses every socket of the namespace except this one (Flask-SocketIO's
-    /// `broadcast=True, include_self=False`).
-    pub fn broadcast(&self) -> BroadcastOperator {
-        let mut options = BroadcastOptions::default();
-        options.except.insert(Room::from(self.id().as_str()));
-        self.operator(options)
-    }
-
-    fn operator(&self, options: BroadcastOptions) -> BroadcastOperator {
-        BroadcastOperator::new(self.0.namespace.clone(), options)
-    }
-
-    /// Disconnects the socket from its namespace; the client receives a disconnect packet
-    /// (its reason: `io server disconnect`) and the disconnect handler runs.
-    pub fn disconnect(&self) {
-        if self.0.closed.load(Ordering::Acquire) {
-            return;
-        }
-        let _ = self.send_packet(packet::encode_disconnect(self.namespace()).into());
-        self.close(DisconnectReason::ServerNamespaceDisconnect);
-    }
-
     /// Disconnects from the namespace, or closes the whole connection when `close`.
     pub(crate) fn disconnect_from_server(&self, close: bool) {
         if close {
-            self.0.connection.disconnect();
+            self.inner.connection.disconnect();
         } else {
             self.disconnect();
         }
@@ -338,14 +364,14 @@ impl Socket {
 
     /// Queues a packet, or holds it until the connection is confirmed.
     pub(crate) fn send_packet(&self, frame: Frame) -> Result<(), SendError> {
-        if self.0.closed.load(Ordering::Acquire) {
+        if self.inner.closed.load(Ordering::Acquire) {
             return Err(SendError::closed());
         }
-        if !self.0.connected.load(Ordering::Acquire) {
-            let mut held = lock(&self.0.before_connect);
+        if !self.inner.connected.load(Ordering::Acquire) {
+            let mut held = lock(&self.inner.before_connect);
             // Checked again under the lock that confirming the connection takes.
-            if !self.0.connected.load(Ordering::Acquire) {
-                if held.len() >= self.0.connection.queue_capacity() {
+            if !self.inner.connected.load(Ordering::Acquire) {
+                if held.len() >= self.inner.connection.queue_capacity() {
                     tracing::warn!(sid = %self.id(), "connect handler emitted more than the queue holds");
                     return Err(SendError::slow_client());
                 }
@@ -353,13 +379,13 @@ impl Socket {
                 return Ok(());
             }
         }
-        self.0.connection.send_frame(frame)
+        self.inner.connection.send_frame(frame)
     }
 
     pub(crate) fn send_with_ack_id(&self, frame: Frame, id: u64) -> Result<AckWaiter, SendError> {
-        let receiver = self.0.acks.register(id);
+        let receiver = self.inner.acks.register(id);
         if let Err(error) = self.send_packet(frame) {
-            self.0.acks.forget(id);
+            self.inner.acks.forget(id);
             return Err(error);
         }
         Ok(AckWaiter {
@@ -370,33 +396,35 @@ impl Socket {
     }
 
     pub(crate) fn forget_ack(&self, id: u64) {
-        self.0.acks.forget(id);
+        self.inner.acks.forget(id);
     }
 
     /// Confirms the connection: joins its own room, sends CONNECT, then what the connect
     /// handler emitted.
     pub(crate) fn confirm(&self) -> Result<(), SendError> {
-        let namespace = &self.0.namespace;
+        let namespace = &self.inner.namespace;
         namespace.insert(self.clone());
         namespace
             .adapter
             .add_all(self.id(), &[Room::from(self.id().as_str())]);
-        let mut held = lock(&self.0.before_connect);
-        let connect = match self.0.connection.protocol() {
+        let mut held = lock(&self.inner.before_connect);
+        let connect = match self.inner.connection.protocol() {
             ProtocolVersion::V4 => packet::encode_connect(self.namespace(), self.id().as_str()),
             ProtocolVersion::V3 => packet::encode_connect_v4(self.namespace()),
         };
-        self.0.connection.send_frame(Frame::Text(connect.text))?;
+        self.inner
+            .connection
+            .send_frame(Frame::Text(connect.text))?;
         for frame in held.drain(..) {
-            self.0.connection.send_frame(frame)?;
+            self.inner.connection.send_frame(frame)?;
         }
-        self.0.connected.store(true, Ordering::Release);
+        self.inner.connected.store(true, Ordering::Release);
         Ok(())
     }
 
     /// Runs the handler of an event from the client.
     pub(crate) fn on_event(&self, event: String, payload: Payload, ack_id: Option<u64>) {
-        let namespace = &self.0.namespace;
+        let namespace = &self.inner.namespace;
         let Some(handler) = namespace.event_handler(&event) else {
             tracing::debug!(namespace = %namespace.path, %event, "no handler for event");
             return;
@@ -413,7 +441,7 @@ impl Socket {
 
     /// Hands the client's acknowledgement to whoever awaits it.
     pub(crate) fn on_ack(&self, id: u64, payload: Payload) {
-        if !self.0.acks.resolve(id, payload) {
+        if !self.inner.acks.resolve(id, payload) {
             tracing::debug!(sid = %self.id(), id, "acknowledgement nobody awaits");
         }
     }
@@ -421,15 +449,15 @@ impl Socket {
     /// Ends the socket once: it leaves its rooms and namespace, awaited acknowledgements
     /// fail, and the disconnect handler runs.
     pub(crate) fn close(&self, reason: DisconnectReason) {
-        if self.0.closed.swap(true, Ordering::AcqRel) {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        let namespace = &self.0.namespace;
-        let was_connected = self.0.connected.load(Ordering::Acquire);
+        let namespace = &self.inner.namespace;
+        let was_connected = self.inner.connected.load(Ordering::Acquire);
         namespace.adapter.del_all(self.id());
         namespace.remove(self.id());
-        self.0.connection.data().remove(self.namespace());
-        self.0.acks.clear();
+        self.inner.connection.data().remove(self.namespace());
+        self.inner.acks.clear();
         tracing::debug!(namespace = %namespace.path, sid = %self.id(), %reason, "socket disconnected");
         let Some(handler) = namespace.disconnect.clone().filter(|_| was_connected) else {
             return;
@@ -445,11 +473,20 @@ impl Socket {
     }
 
     pub(crate) fn namespace_ref(&self) -> &Namespace {
-        &self.0.namespace
+        &self.inner.namespace
+    }
+
+    /// Disconnects now (see [`Socket::disconnect`]).
+    pub(crate) fn disconnect_now(&self) {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let _ = self.send_packet(packet::encode_disconnect(self.namespace()).into());
+        self.close(DisconnectReason::ServerNamespaceDisconnect);
     }
 }
 
-impl fmt::Debug for Socket {
+impl<N> fmt::Debug for Socket<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Socket")
             .field("id", &self.id())
@@ -459,10 +496,58 @@ impl fmt::Debug for Socket {
     }
 }
 
-impl PartialEq for Socket {
+impl<N> PartialEq for Socket<N> {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 }
 
-impl Eq for Socket {}
+impl<N> Eq for Socket<N> {}
+
+impl<N: schema::Namespace> Socket<N> {
+    /// Emits an event of the namespace's schema: `socket.emit(GoldClicked(text))`. The event
+    /// value carries its name and arguments; an event of another namespace, or one that
+    /// expects an acknowledgement, does not compile.
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::emit`](Socket#method.emit).
+    pub fn emit<E: schema::EmitOn<N> + schema::Unacknowledged>(
+        &self,
+        event: E,
+    ) -> Result<(), SendError> {
+        let encoded = packet::encode_event(self.namespace(), E::NAME, &event, None)?;
+        self.untyped().send_packet(encoded.into())
+    }
+
+    /// Emits an event whose acknowledgement the schema declares, and awaits it, typed, at
+    /// most the server's ack timeout.
+    ///
+    /// # Errors
+    ///
+    /// See [`AckError`]; [`AckError::is_decode`] when the reply does not match the schema.
+    pub async fn emit_with_ack<E: schema::EmitOn<N> + schema::Acknowledged>(
+        &self,
+        event: E,
+    ) -> Result<E::Ack, AckError> {
+        let timeout = self.inner.namespace.ack_timeout();
+        self.emit_with_ack_timeout(event, timeout).await
+    }
+
+    /// As [`emit_with_ack`](Self::emit_with_ack), with its own timeout.
+    ///
+    /// # Errors
+    ///
+    /// As [`emit_with_ack`](Self::emit_with_ack).
+    pub async fn emit_with_ack_timeout<E: schema::EmitOn<N> + schema::Acknowledged>(
+        &self,
+        event: E,
+        timeout: Duration,
+    ) -> Result<E::Ack, AckError> {
+        let reply = self
+            .untyped()
+            .emit_with_ack_timeout(E::NAME, &event, timeout)
+            .await?;
+        reply.arg(0).map_err(AckError::decode)
+    }
+}
