@@ -26,8 +26,11 @@ pub struct Route {
     /// Adds the handler to a builder.
     pub register: fn(SocketIoBuilder) -> SocketIoBuilder,
     /// The schema of a typed handler's namespace: its path and client events.
-    pub schema: Option<fn() -> (&'static str, &'static [&'static str])>,
+    pub schema: Option<fn() -> SchemaInfo>,
 }
+
+/// A schema's path and client events.
+pub type SchemaInfo = (&'static str, &'static [&'static str]);
 
 /// The routes of one annotated item, as gathered by `inventory`.
 #[derive(Debug)]
@@ -355,7 +358,7 @@ pub mod schema {
     pub const fn server_payload<T: ServerPayload + ?Sized>() {}
 
     /// The route table's view of a schema: its path and its client events.
-    pub fn info<N: Namespace>() -> (&'static str, &'static [&'static str]) {
+    pub fn info<N: Namespace>() -> super::SchemaInfo {
         (N::PATH, N::CLIENT_EVENTS)
     }
 }

@@ -506,7 +506,7 @@ impl SocketIoBuilder {
 
 /// The client events of the mounted schemas that no handler handles.
 fn unhandled_events(
-    schemas: &[(&'static str, &'static [&'static str])],
+    schemas: &[crate::__private::SchemaInfo],
     namespaces: &[NamespaceBuilder],
 ) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
