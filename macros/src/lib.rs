@@ -5,11 +5,12 @@
 
 mod attr;
 mod expand;
+mod schema;
 mod signature;
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ImplItem, ItemFn, ItemImpl};
 
@@ -100,6 +101,9 @@ pub fn on(attr: TokenStream, item: TokenStream) -> TokenStream {
                 .into();
         }
     };
+    if let Ok(event) = syn::parse::<syn::Path>(attr.clone()) {
+        return typed_on(&event, function).into();
+    }
     let mut errors = Vec::new();
     let mut routes = Vec::new();
     let first = syn::parse::<OnArgs>(attr);
@@ -161,6 +165,93 @@ pub fn on(attr: TokenStream, item: TokenStream) -> TokenStream {
         };
     }
     .into()
+}
+
+/// `#[on(Event)]`: a handler of a schema's event, checked against its declaration.
+fn typed_on(event: &syn::Path, mut function: ItemFn) -> Tokens {
+    let private = quote!(::ferrio::__private);
+    let checks_path = quote!(#private::schema);
+    let mut errors = Vec::new();
+    if let Some(stacked) = function.attrs.iter().find(|a| is_on(a)) {
+        errors.push(syn::Error::new(
+            stacked.span(),
+            "a handler of a schema event handles that one event: write one function per event",
+        ));
+    }
+    function.attrs.retain(|a| !is_on(a));
+    let handler = Handler::new(Kind::Event, &function.sig, Place::Function, &mut errors);
+    if !errors.is_empty() {
+        return quote!(#function)
+            .into_iter()
+            .chain(expand::errors(errors))
+            .collect();
+    }
+    let event_alias = quote!(__FerrioEvent);
+    let mut checks =
+        vec![quote_spanned!(event.span()=> #checks_path::client_event(__ferrio_event);)];
+    let mut payloads = 0usize;
+    for param in &handler.params {
+        let ty = &param.ty;
+        match param.extractor {
+            Some(signature::Extractor::Socket) => {
+                checks.push(
+                    quote_spanned!(ty.span()=> #checks_path::socket::<_, #ty>(__ferrio_event);),
+                );
+            }
+            Some(_) => {}
+            None => {
+                checks.push(quote_spanned!(ty.span()=> #checks_path::arg::<_, #payloads, #ty>(__ferrio_event);));
+                payloads += 1;
+            }
+        }
+    }
+    let ident = &function.sig.ident;
+    checks
+        .push(quote_spanned!(ident.span()=> #checks_path::arity::<_, #payloads>(__ferrio_event);));
+    let returned = match &function.sig.output {
+        syn::ReturnType::Default => {
+            quote_spanned!(ident.span()=> #checks_path::returns::<_, ()>(__ferrio_event);)
+        }
+        syn::ReturnType::Type(_, ty) => {
+            quote_spanned!(ty.span()=> #checks_path::returns::<_, #ty>(__ferrio_event);)
+        }
+    };
+    checks.push(returned);
+    let vis = &function.vis;
+    let path = expand::handler_path(&ident.to_string());
+    let call = format_ident!("__ferrio_call");
+    let call_fn = expand::call_fn(&handler, &call, &Callee::Function);
+    let namespace_ty = quote!(<#event_alias as #checks_path::Event>::Namespace);
+    let namespace = quote!(<#namespace_ty as ::ferrio::schema::Namespace>::PATH);
+    let name = quote!(<#event_alias as #checks_path::Event>::NAME);
+    let entry = Entry {
+        schema: Some(namespace_ty.clone()),
+        namespace: namespace.clone(),
+        event: name.clone(),
+        handler: path.clone(),
+        register: format_ident!("__ferrio_register"),
+    };
+    let routes = expand::routes(&quote!(#ident), &[entry]);
+    quote! {
+        #function
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis struct #ident {}
+
+        const _: () = {
+            use #event as #event_alias;
+            const _: () = {
+                let __ferrio_event = ::core::marker::PhantomData::<#event_alias>;
+                #(#checks)*
+            };
+            #call_fn
+            fn __ferrio_register(builder: ::ferrio::SocketIoBuilder) -> ::ferrio::SocketIoBuilder {
+                builder.namespace(#namespace, |ns| ns.__on(#name, #path, #private::RawHandler(__ferrio_call)))
+            }
+            #routes
+        };
+    }
 }
 
 /// Parses one `#[on]`, records its route or its error, and rejects a repeated route.
@@ -524,4 +615,75 @@ fn namespace_impl(args: NamespaceArgs, mut block: ItemImpl) -> syn::Result<Token
             #routes
         };
     })
+}
+
+/// Declares a namespace's contract: the events clients may send and the events the server may
+/// emit, with their arguments and acknowledgements, checked by rustc on every handler and emit
+/// and exported as TypeScript typings.
+///
+/// # Grammar
+///
+/// ```text
+/// #[schema(Name, namespace = "/ns")]
+/// pub mod name {
+///     use super::*;
+///     pub trait ClientToServer { fn event(arg: Type, ..) -> Ack; #[event("wireName")] fn other(); }
+///     pub trait ServerToClient { fn event(arg: Type, ..) -> Ack; }
+/// }
+/// ```
+///
+/// # Typing requirements
+///
+/// Client-to-server arguments and server acknowledgements implement `Deserialize + TS`;
+/// server-to-client arguments and client acknowledgements implement `Serialize + TS`
+/// (`ferrio::schema::TS` is ts-rs's derive). Event names are not empty, not declared twice, and
+/// not reserved (`connect`, `connect_error`, `disconnect`, `disconnecting`, `newListener`,
+/// `removeListener`).
+///
+/// # Semantics
+///
+/// The module keeps its other items and gains `pub struct Name` (the namespace) and one type per
+/// event, named in CamelCase (`click_gold` is `ClickGold`), whose fields are the arguments:
+/// handle a client event with `#[on(ClickGold)]`; emit a server event with
+/// `socket.emit(GoldClicked("..".into()))` on a `Socket<Name>`. `Name::typescript()` returns
+/// the `.d.ts` declarations for socket.io-client's typed socket.
+///
+/// # Examples
+///
+/// ```
+/// use ferrio::prelude::*;
+///
+/// #[schema(Game, namespace = "/game")]
+/// pub mod game {
+///     pub trait ClientToServer {
+///         #[event("clickGold")]
+///         fn click_gold();
+///     }
+///     pub trait ServerToClient {
+///         #[event("goldClicked")]
+///         fn gold_clicked(message: String);
+///     }
+/// }
+///
+/// #[on(game::ClickGold)]
+/// fn click_gold(socket: Socket<game::Game>) {
+///     let _ = socket.emit(game::GoldClicked("I see you clicking that gold".into()));
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn schema(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item: Tokens = item.into();
+    let result = syn::parse::<schema::SchemaArgs>(attr).and_then(|args| {
+        let module: syn::ItemMod = syn::parse2(item.clone())
+            .map_err(|_| syn::Error::new(item.span(), "`#[schema]` goes on a module"))?;
+        schema::expand(args, module)
+    });
+    match result {
+        Ok(tokens) => tokens.into(),
+        Err(error) => item
+            .into_iter()
+            .chain(error.to_compile_error())
+            .collect::<Tokens>()
+            .into(),
+    }
 }

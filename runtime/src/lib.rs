@@ -96,13 +96,13 @@ macro_rules! handlers {
     };
 }
 
-pub use ferrio_macros::{namespace, on, on_error};
+pub use ferrio_macros::{namespace, on, on_error, schema};
 
 /// Everything a handler module needs: `use ferrio::prelude::*;`.
 pub mod prelude {
     pub use crate::{
         AckSender, ConnectError, DisconnectReason, Event, HandlerError, Payload, SessionState,
-        Socket, SocketIo, State, namespace, on, on_error,
+        Socket, SocketIo, State, namespace, on, on_error, schema,
     };
     pub use serde::{Deserialize, Serialize};
 }

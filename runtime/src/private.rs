@@ -5,6 +5,7 @@ use serde::de::DeserializeOwned;
 
 pub use crate::handler::{BoxFuture, RawHandler};
 pub use inventory;
+pub use serde;
 
 use crate::ack::AckSender;
 use crate::error::{BoxError, HandlerError};
@@ -342,20 +343,31 @@ pub mod schema {
     )]
     pub trait AcceptsSocket<S> {}
 
+    use std::marker::PhantomData;
+
     /// Checks that `E` is a client event.
-    pub const fn client_event<E: ClientEvent>() {}
+    pub const fn client_event<E: ClientEvent>(_: PhantomData<E>) {}
     /// Checks a payload parameter's type.
-    pub const fn arg<E: ArgIs<I, T>, const I: usize, T>() {}
+    pub const fn arg<E: ArgIs<I, T>, const I: usize, T>(_: PhantomData<E>) {}
     /// Checks the number of payload parameters.
-    pub const fn arity<E: Arity<N>, const N: usize>() {}
+    pub const fn arity<E: Arity<N>, const N: usize>(_: PhantomData<E>) {}
     /// Checks the return type.
-    pub const fn returns<E: AcceptsReturn<R>, R>() {}
+    pub const fn returns<E: AcceptsReturn<R>, R>(_: PhantomData<E>) {}
     /// Checks a socket parameter's type.
-    pub const fn socket<E: AcceptsSocket<S>, S>() {}
+    pub const fn socket<E: AcceptsSocket<S>, S>(_: PhantomData<E>) {}
     /// Checks a client payload type of a schema.
     pub const fn client_payload<T: ClientPayload + ?Sized>() {}
     /// Checks a server payload type of a schema.
     pub const fn server_payload<T: ServerPayload + ?Sized>() {}
+
+    /// What a typed handler's routes need of its event, whatever its direction (so that a
+    /// server event in `#[on(..)]` is reported once, by [`client_event`]).
+    pub trait Event {
+        /// The namespace.
+        type Namespace: Namespace;
+        /// The name on the wire.
+        const NAME: &'static str;
+    }
 
     /// The route table's view of a schema: its path and its client events.
     pub fn info<N: Namespace>() -> super::SchemaInfo {

@@ -33,9 +33,10 @@
 //!     let _ = socket.broadcast().emit(shop::PriceChanged(item.clone(), 12));
 //!     Receipt { id: item }
 //! }
+//! # fn main() {}
 //! ```
 
-// pub mod typescript; (added with the TypeScript generator)
+pub mod typescript;
 
 pub use ts_rs::TS;
 

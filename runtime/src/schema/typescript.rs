@@ -56,6 +56,7 @@ impl TsType {
     ///
     /// If two different Rust types among them have the same TypeScript name (rename one with
     /// `#[ts(rename = "..")]`).
+    #[must_use]
     pub fn of<T: TS + ?Sized + 'static>() -> TsType {
         let cfg = config();
         let mut collector = Collector {
@@ -72,12 +73,14 @@ impl TsType {
 
     /// The type expression, as it appears in a parameter: `string`, `Equipment`,
     /// `Array<Item> | null`.
+    #[must_use]
     pub fn expression(&self) -> &str {
         &self.expression
     }
 
     /// The declarations the expression needs, by name: `export type X = ...;` or
     /// `export interface X { ... }` text (with the type's doc comment, if any).
+    #[must_use]
     pub fn declarations(&self) -> &BTreeMap<String, String> {
         &self.declarations
     }
@@ -133,17 +136,22 @@ fn insert_declaration(declarations: &mut BTreeMap<String, String>, name: String,
 /// One parameter of an event.
 #[derive(Debug, Clone)]
 pub struct TsParam {
+    /// The parameter's name, as the schema declares it.
     pub name: &'static str,
+    /// Its type.
     pub ty: TsType,
-    /// a trailing `Option<T>` argument the sender may leave out
+    /// A trailing `Option<T>` argument the sender may leave out.
     pub optional: bool,
 }
 
 /// One event of a schema: its wire name, its parameters, the acknowledgement (None = none).
 #[derive(Debug, Clone)]
 pub struct TsEvent {
+    /// The event's name on the wire.
     pub name: &'static str,
+    /// Its parameters, in order.
     pub params: Vec<TsParam>,
+    /// The acknowledgement's type, if the event declares one.
     pub ack: Option<TsType>,
 }
 
@@ -161,6 +169,7 @@ pub struct TsEvent {
 ///
 /// If two different types have the same TypeScript name, or a type is named
 /// `ClientToServerEvents` or `ServerToClientEvents`.
+#[must_use]
 pub fn declarations(
     namespace: &str,
     client_to_server: &[TsEvent],
@@ -213,12 +222,7 @@ fn write_interface(out: &mut String, interface: &str, events: &[TsEvent]) {
     }
     let _ = writeln!(out, "export interface {interface} {{");
     for event in events {
-        let _ = writeln!(
-            out,
-            "  {}: {};",
-            property_name(event.name),
-            listener(event)
-        );
+        let _ = writeln!(out, "  {}: {};", property_name(event.name), listener(event));
     }
     out.push_str("}\n");
 }
@@ -242,7 +246,11 @@ fn listener(event: &TsEvent) -> String {
     for (index, param) in event.params.iter().enumerate() {
         let name = parameter_name(param.name, index, &mut used);
         let ty = &param.ty;
-        let nullable = if param.optional && !ty.is_nullable() { " | null" } else { "" };
+        let nullable = if param.optional && !ty.is_nullable() {
+            " | null"
+        } else {
+            ""
+        };
         let question = if index >= first_optional { "?" } else { "" };
         params.push(format!("{name}{question}: {}{nullable}", ty.expression));
     }
@@ -365,6 +373,7 @@ const RESERVED: &[&str] = &[
 ];
 
 #[cfg(test)]
+#[allow(unreachable_pub)]
 mod tests {
     use super::*;
     use serde::{Deserialize, Serialize};
@@ -400,10 +409,20 @@ mod tests {
     /// A message of the chat.
     #[allow(dead_code)] // only described, never built
     #[derive(Serialize, TS)]
-    #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+    #[serde(
+        tag = "kind",
+        rename_all = "camelCase",
+        rename_all_fields = "camelCase"
+    )]
     enum Message {
-        Text { body: String, sent_at: i64 },
-        Image { url: String, caption: Option<String> },
+        Text {
+            body: String,
+            sent_at: i64,
+        },
+        Image {
+            url: String,
+            caption: Option<String>,
+        },
         Left,
     }
 
@@ -436,11 +455,19 @@ mod tests {
     }
 
     fn param(name: &'static str, ty: TsType) -> TsParam {
-        TsParam { name, ty, optional: false }
+        TsParam {
+            name,
+            ty,
+            optional: false,
+        }
     }
 
     fn optional(name: &'static str, ty: TsType) -> TsParam {
-        TsParam { name, ty, optional: true }
+        TsParam {
+            name,
+            ty,
+            optional: true,
+        }
     }
 
     fn event(name: &'static str, params: Vec<TsParam>, ack: Option<TsType>) -> TsEvent {
@@ -480,7 +507,10 @@ mod tests {
         assert_eq!(ty.expression(), "Equipment");
         assert_eq!(
             decls(&ty),
-            [("Equipment", r#"export type Equipment = "shovel" | "excavator";"#)]
+            [(
+                "Equipment",
+                r#"export type Equipment = "shovel" | "excavator";"#
+            )]
         );
     }
 
@@ -529,7 +559,10 @@ mod tests {
                     "Draft",
                     "export type Draft = { replyTo?: number | null, attachments: Array<File>, };"
                 ),
-                ("File", "export type File = { name: string, size: number, };"),
+                (
+                    "File",
+                    "export type File = { name: string, size: number, };"
+                ),
             ]
         );
     }
@@ -555,7 +588,11 @@ mod tests {
     #[test]
     fn clicker() {
         let client_to_server = [
-            event("register", vec![param("username", TsType::of::<String>())], None),
+            event(
+                "register",
+                vec![param("username", TsType::of::<String>())],
+                None,
+            ),
             event("clickGold", vec![], None),
             event(
                 "buy",
@@ -564,9 +601,21 @@ mod tests {
             ),
         ];
         let server_to_client = [
-            event("goldClicked", vec![param("message", TsType::of::<String>())], None),
-            event("gameState", vec![param("state", TsType::of::<GameState>())], None),
-            event("refused", vec![param("reason", TsType::of::<String>())], None),
+            event(
+                "goldClicked",
+                vec![param("message", TsType::of::<String>())],
+                None,
+            ),
+            event(
+                "gameState",
+                vec![param("state", TsType::of::<GameState>())],
+                None,
+            ),
+            event(
+                "refused",
+                vec![param("reason", TsType::of::<String>())],
+                None,
+            ),
         ];
         assert_eq!(
             declarations("/", &client_to_server, &server_to_client),
@@ -677,10 +726,18 @@ export interface ServerToClientEvents {
     #[test]
     #[should_panic(expected = "two different types are both named `Inventory`")]
     fn two_types_with_one_name_panic() {
-        declarations(
+        let _ = declarations(
             "/",
-            &[event("a", vec![param("a", TsType::of::<Inventory>())], None)],
-            &[event("b", vec![param("b", TsType::of::<other::Inventory>())], None)],
+            &[event(
+                "a",
+                vec![param("a", TsType::of::<Inventory>())],
+                None,
+            )],
+            &[event(
+                "b",
+                vec![param("b", TsType::of::<other::Inventory>())],
+                None,
+            )],
         );
     }
 
@@ -690,7 +747,11 @@ export interface ServerToClientEvents {
             declarations(
                 "/",
                 &[event("x", vec![param("m", TsType::of::<Message>())], None)],
-                &[event("y", vec![param("s", TsType::of::<GameState>())], None)],
+                &[event(
+                    "y",
+                    vec![param("s", TsType::of::<GameState>())],
+                    None,
+                )],
             )
         };
         assert_eq!(make(), make());
