@@ -3,7 +3,8 @@
 //! `GET /` serves the login form; `POST /game` reads its `username` and serves the game page.
 //! Over Socket.IO the page registers its player, clicks gold and buys equipment; a server
 //! task pushes each player's state to that player alone every second, by socket id, from
-//! outside any handler. Run it with `scripts/run-example clicker`.
+//! outside any handler. The events are declared once in `schema.rs`: every handler and emit
+//! here is checked against it by rustc. Run it with `scripts/run-example clicker`.
 
 #[path = "../common.rs"]
 mod common;
@@ -17,33 +18,32 @@ use axum::response::Html;
 use axum::routing::post;
 use ferrio::Sid;
 use ferrio::prelude::*;
-use serde_json::json;
+
+mod schema;
+
+use schema::clicker::{self, Clicker};
+use schema::{Equipment, GameState, Inventory, Purchase};
 
 /// One player's progress.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone)]
 struct Player {
     username: String,
     gold: u64,
-    equipment: Equipment,
-}
-
-#[derive(Debug, Default, Clone, Serialize)]
-struct Equipment {
-    shovel: u64,
-    excavator: u64,
+    equipment: Inventory,
 }
 
 impl Player {
     fn gold_per_second(&self) -> u64 {
-        self.equipment.shovel + 10 * self.equipment.excavator
+        self.equipment.shovel * Equipment::Shovel.gold_per_second()
+            + self.equipment.excavator * Equipment::Excavator.gold_per_second()
     }
 
-    fn state(&self) -> serde_json::Value {
-        json!({
-            "username": self.username,
-            "gold": self.gold,
-            "equipment": self.equipment,
-            "goldPerSecond": self.gold_per_second(),
+    fn state(&self) -> clicker::PushState {
+        clicker::PushState(GameState {
+            username: self.username.clone(),
+            gold: self.gold,
+            equipment: self.equipment.clone(),
+            gold_per_second: self.gold_per_second(),
         })
     }
 }
@@ -54,57 +54,64 @@ struct Game(Arc<Mutex<HashMap<Sid, Player>>>);
 
 impl Game {
     /// Changes a player, then sends it its new state; `None` if the socket never registered.
-    fn update<R>(&self, socket: &Socket, change: impl FnOnce(&mut Player) -> R) -> Option<R> {
+    fn update<R>(
+        &self,
+        socket: &Socket<Clicker>,
+        change: impl FnOnce(&mut Player) -> R,
+    ) -> Option<R> {
         let mut players = self.0.lock().ok()?;
         let player = players.get_mut(&socket.id())?;
         let result = change(player);
-        let _ = socket.emit("gameState", player.state());
+        let _ = socket.emit(player.state());
         Some(result)
     }
 }
 
-#[on("register")]
-fn register(socket: Socket, State(game): State<Game>, username: String) {
+#[on(clicker::Register)]
+fn register(socket: Socket<Clicker>, State(game): State<Game>, username: String) {
     let player = Player {
         username,
         ..Player::default()
     };
     if let Ok(mut players) = game.0.lock() {
-        let _ = socket.emit("gameState", player.state());
+        let _ = socket.emit(player.state());
         players.insert(socket.id(), player);
     }
 }
 
-#[on("clickGold")]
-fn click_gold(socket: Socket, State(game): State<Game>) {
-    let _ = socket.emit("goldClicked", "I see you clicking that gold");
+#[on(clicker::ClickGold)]
+fn click_gold(socket: Socket<Clicker>, State(game): State<Game>) {
+    let _ = socket.emit(clicker::GoldClicked(
+        "I see you clicking that gold".to_owned(),
+    ));
     game.update(&socket, |player| player.gold += 1);
 }
 
-#[on("buy")]
-fn buy(socket: Socket, State(game): State<Game>, equipment_id: String) {
-    let (price, name) = match equipment_id.as_str() {
-        "shovel" => (10, "a shovel"),
-        "excavator" => (100, "an excavator"),
-        _ => {
-            let _ = socket.emit("refused", format!("There is no {equipment_id} for sale"));
-            return;
+#[on(clicker::Buy)]
+fn buy(socket: Socket<Clicker>, State(game): State<Game>, item: Equipment) -> Purchase {
+    let purchase = game.update(&socket, |player| {
+        let bought = player.gold >= item.price();
+        if bought {
+            player.gold -= item.price();
+            match item {
+                Equipment::Shovel => player.equipment.shovel += 1,
+                Equipment::Excavator => player.equipment.excavator += 1,
+            }
         }
-    };
-    let bought = game.update(&socket, |player| {
-        if player.gold < price {
-            return false;
+        Purchase {
+            bought,
+            gold: player.gold,
         }
-        player.gold -= price;
-        match equipment_id.as_str() {
-            "shovel" => player.equipment.shovel += 1,
-            _ => player.equipment.excavator += 1,
-        }
-        true
     });
-    if bought == Some(false) {
-        let _ = socket.emit("refused", format!("Not enough gold for {name}"));
+    let purchase = purchase.unwrap_or(Purchase {
+        bought: false,
+        gold: 0,
+    });
+    if !purchase.bought {
+        let reason = format!("Not enough gold for {}", item.described());
+        let _ = socket.emit(clicker::Refused(reason));
     }
+    purchase
 }
 
 #[on("disconnect")]
@@ -119,7 +126,7 @@ async fn dig(io: SocketIo, game: Game) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
-        let states: Vec<(Sid, serde_json::Value)> = match game.0.lock() {
+        let states: Vec<(Sid, clicker::PushState)> = match game.0.lock() {
             Ok(mut players) => players
                 .iter_mut()
                 .map(|(sid, player)| {
@@ -130,7 +137,7 @@ async fn dig(io: SocketIo, game: Game) {
             Err(_) => return,
         };
         for (sid, state) in states {
-            let _ = io.to(sid).emit("gameState", state);
+            let _ = io.namespace::<Clicker>().to(sid).emit(state);
         }
     }
 }

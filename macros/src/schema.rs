@@ -212,6 +212,21 @@ fn camel_case(snake: &str) -> String {
 }
 
 fn check_names(events: &[Event], errors: &mut Vec<syn::Error>) {
+    // A payload type named like an event's generated type would be shadowed by it.
+    for ty in events
+        .iter()
+        .flat_map(|e| e.params.iter().map(|(_, ty)| ty).chain(&e.ack))
+    {
+        if let Type::Path(path) = ty
+            && let Some(ident) = path.path.get_ident()
+            && events.iter().any(|e| e.type_name == *ident)
+        {
+            errors.push(syn::Error::new(
+                ident.span(),
+                format!("`{ident}` is also the type generated for an event, which would shadow it here: rename the event's function or the payload type"),
+            ));
+        }
+    }
     for (i, event) in events.iter().enumerate() {
         let name = event.name.value();
         if name.is_empty() {

@@ -38,7 +38,7 @@
 
 pub mod typescript;
 
-pub use ts_rs::TS;
+pub use ts_rs::{self, TS};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
