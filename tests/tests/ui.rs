@@ -11,5 +11,7 @@ fn ui() {
     cases.compile_fail("ui/on/fail/*.rs");
     cases.compile_fail("ui/namespace/fail/*.rs");
     cases.compile_fail("ui/on_error/fail/*.rs");
+    cases.compile_fail("ui/schema/fail/*.rs");
     cases.pass("ui/on/pass/*.rs");
+    cases.pass("ui/schema/pass/*.rs");
 }
