@@ -24,6 +24,10 @@
 //! ```
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+// The macros name `::ferrio`; this lets the crate's own tests use them.
+#[cfg(test)]
+extern crate self as ferrio;
+
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
