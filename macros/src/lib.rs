@@ -241,6 +241,8 @@ fn typed_on(event: &syn::Path, mut function: ItemFn) -> Tokens {
 
         const _: () = {
             use #event as #event_alias;
+            // A second handler of this event in the crate conflicts with this one (E0119).
+            impl #checks_path::HandledOnce for #event_alias {}
             const _: () = {
                 let __ferrio_event = ::core::marker::PhantomData::<#event_alias>;
                 #(#checks)*

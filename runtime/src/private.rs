@@ -336,6 +336,10 @@ pub mod schema {
     )]
     pub trait AcceptsReturn<R> {}
 
+    /// Implemented once per handled event by `#[on(Event)]`: a second handler of the same
+    /// event in the crate is a conflicting implementation, reported with both handlers.
+    pub trait HandledOnce {}
+
     /// A handler of the event may take socket type `S`.
     #[diagnostic::on_unimplemented(
         message = "a handler of `{Self}` cannot take `{S}`",
