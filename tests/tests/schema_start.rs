@@ -16,6 +16,9 @@ pub mod lobby {
 #[on(lobby::Hello)]
 fn hello(_name: String) {}
 
+#[on(lobby::Bye)]
+fn bye() {}
+
 #[tokio::test]
 async fn an_unhandled_client_event_refuses_to_start() {
     let result = SocketIo::builder()
@@ -33,8 +36,6 @@ async fn an_unhandled_client_event_refuses_to_start() {
 
 #[tokio::test]
 async fn the_namespace_starts_when_every_event_is_handled() {
-    #[on(lobby::Bye)]
-    fn bye() {}
     let result = SocketIo::builder()
         .handlers(ferrio::handlers![hello, bye])
         .try_build();
