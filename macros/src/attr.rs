@@ -32,7 +32,7 @@ impl Parse for OnArgs {
         let event: LitStr = input.parse().map_err(|error| {
             syn::Error::new(
                 error.span(),
-                "the event name must be a string literal, such as `#[on(\"buy\")]`",
+                "the event name must be a string literal, such as `#[on(\"buy\")]`, or a schema's event type, such as `#[on(game::Buy)]`",
             )
         })?;
         check_event(&event)?;

@@ -101,7 +101,14 @@ pub fn on(attr: TokenStream, item: TokenStream) -> TokenStream {
                 .into();
         }
     };
-    if let Ok(event) = syn::parse::<syn::Path>(attr.clone()) {
+    // A type (`game::Buy`) names a schema event; a constant (`EVENT`) is a mistake that the
+    // string form's parser reports.
+    if let Ok(event) = syn::parse::<syn::Path>(attr.clone())
+        && event
+            .segments
+            .last()
+            .is_some_and(|s| s.ident.to_string().chars().any(char::is_lowercase))
+    {
         return typed_on(&event, function).into();
     }
     let mut errors = Vec::new();
@@ -173,8 +180,8 @@ fn typed_on(event: &syn::Path, mut function: ItemFn) -> Tokens {
     let checks_path = quote!(#private::schema);
     let mut errors = Vec::new();
     if let Some(stacked) = function.attrs.iter().find(|a| is_on(a)) {
-        errors.push(syn::Error::new(
-            stacked.span(),
+        errors.push(syn::Error::new_spanned(
+            stacked,
             "a handler of a schema event handles that one event: write one function per event",
         ));
     }
@@ -240,7 +247,10 @@ fn typed_on(event: &syn::Path, mut function: ItemFn) -> Tokens {
         #vis struct #ident {}
 
         const _: () = {
-            use #event as #event_alias;
+            // The event is resolved once, in a type position: a wrong path is one error at it.
+            trait __FerrioResolve { type Event; }
+            impl __FerrioResolve for () { type Event = #event; }
+            type #event_alias = <() as __FerrioResolve>::Event;
             // A second handler of this event in the crate conflicts with this one (E0119).
             impl #checks_path::HandledOnce for #event_alias {}
             const _: () = {

@@ -105,8 +105,8 @@ pub(crate) fn expand(args: SchemaArgs, mut module: ItemMod) -> syn::Result<Token
                             Ok(event) => events.push(event),
                             Err(error) => errors.push(error),
                         },
-                        other => errors.push(syn::Error::new(
-                            other.span(),
+                        other => errors.push(syn::Error::new_spanned(
+                            other,
                             "declare each event as a function: `fn buy(item: Equipment) -> Receipt;`",
                         )),
                     }
@@ -120,7 +120,16 @@ pub(crate) fn expand(args: SchemaArgs, mut module: ItemMod) -> syn::Result<Token
         all.combine(error);
         all
     }) {
-        return Err(error);
+        let (attrs, vis, ident) = (&module.attrs, &module.vis, &module.ident);
+        let error = error.to_compile_error();
+        return Ok(quote! {
+            #(#attrs)*
+            #[allow(unused)]
+            #vis mod #ident {
+                #(#kept)*
+            }
+            #error
+        });
     }
     let generated = generate(&args, &events);
     let attrs = &module.attrs;
@@ -144,8 +153,8 @@ fn event(direction: Direction, function: &syn::TraitItemFn) -> syn::Result<Event
         ));
     }
     if !sig.generics.params.is_empty() {
-        return Err(syn::Error::new(
-            sig.generics.span(),
+        return Err(syn::Error::new_spanned(
+            &sig.generics,
             "event declarations cannot be generic",
         ));
     }
@@ -154,8 +163,8 @@ fn event(direction: Direction, function: &syn::TraitItemFn) -> syn::Result<Event
         if attr.path().is_ident("event") {
             name = attr.parse_args::<LitStr>()?;
         } else if !attr.path().is_ident("doc") {
-            return Err(syn::Error::new(
-                attr.span(),
+            return Err(syn::Error::new_spanned(
+                attr,
                 "unknown attribute: an event takes `#[event(\"wireName\")]` and doc comments",
             ));
         }
@@ -164,8 +173,8 @@ fn event(direction: Direction, function: &syn::TraitItemFn) -> syn::Result<Event
     for input in &sig.inputs {
         match input {
             FnArg::Receiver(receiver) => {
-                return Err(syn::Error::new(
-                    receiver.span(),
+                return Err(syn::Error::new_spanned(
+                    receiver,
                     "event declarations take no `self`",
                 ));
             }
@@ -299,6 +308,11 @@ fn generate(args: &SchemaArgs, events: &[Event]) -> TokenStream {
 /// The TypeScript description of an event, built at run time from the types' `TS` impls.
 fn ts_event(event: &Event) -> TokenStream {
     let ts = quote!(::ferrio::schema::typescript);
+    let private = quote!(::ferrio::__private::schema);
+    let (args_ts, ack_ts) = match event.direction {
+        Direction::ClientToServer => (quote!(client_ts), quote!(server_ts)),
+        Direction::ServerToClient => (quote!(server_ts), quote!(client_ts)),
+    };
     let name = &event.name;
     let trailing_options = event
         .params
@@ -310,10 +324,14 @@ fn ts_event(event: &Event) -> TokenStream {
     let params = event.params.iter().enumerate().map(|(i, (ident, ty))| {
         let label = ident.to_string();
         let optional = i >= first_optional;
-        quote!(#ts::TsParam { name: #label, ty: #ts::TsType::of::<#ty>(), optional: #optional })
+        let of = quote_spanned!(ty.span()=> #private::#args_ts::<#ty>());
+        quote!(#ts::TsParam { name: #label, ty: #of, optional: #optional })
     });
     let ack = match &event.ack {
-        Some(ty) => quote!(::core::option::Option::Some(#ts::TsType::of::<#ty>())),
+        Some(ty) => {
+            let of = quote_spanned!(ty.span()=> #private::#ack_ts::<#ty>());
+            quote!(::core::option::Option::Some(#of))
+        }
         None => quote!(::core::option::Option::None),
     };
     quote!(#ts::TsEvent { name: #name, params: ::std::vec![#(#params),*], ack: #ack })
@@ -337,7 +355,25 @@ fn event_items(namespace: &Ident, event: &Event) -> TokenStream {
     let declaration = if types.is_empty() {
         quote!(#[doc = #doc] #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)] pub struct #ty;)
     } else {
-        quote!(#[doc = #doc] #[derive(Debug, Clone)] pub struct #ty(#(pub #types),*);)
+        let fields = (0..types.len()).map(syn::Index::from);
+        let fields2 = fields.clone();
+        let label = ty.to_string();
+        quote! {
+            #[doc = #doc]
+            pub struct #ty(#(pub #types),*);
+            // `for<'__f>` keeps these bounds from being checked here: the impls exist when
+            // the payload types implement the trait, instead of requiring it of them.
+            impl ::core::fmt::Debug for #ty where #(for<'__f> #types: ::core::fmt::Debug),* {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.debug_tuple(#label)#(.field(&self.#fields))*.finish()
+                }
+            }
+            impl ::core::clone::Clone for #ty where #(for<'__f> #types: ::core::clone::Clone),* {
+                fn clone(&self) -> Self {
+                    Self(#(::core::clone::Clone::clone(&self.#fields2)),*)
+                }
+            }
+        }
     };
     let count = types.len();
     let common = quote! {
@@ -353,15 +389,13 @@ fn event_items(namespace: &Ident, event: &Event) -> TokenStream {
             let args = types
                 .iter()
                 .enumerate()
-                .map(|(i, arg)| quote!(impl #private::ArgIs<#i, #arg> for #ty_name {}));
+                .map(|(i, arg)| quote!(impl #private::ArgIs<#i, #arg> for #ty_name {}))
+                .chain(
+                    (types.len()..16)
+                        .map(|i| quote!(impl<T> #private::ArgIs<#i, T> for #ty_name {})),
+                )
+                .collect::<Vec<_>>();
             let ack = event.ack.clone().unwrap_or_else(|| syn::parse_quote!(()));
-            let checks = types
-                .iter()
-                .map(|arg| quote_spanned!(arg.span()=> #private::client_payload::<#arg>();));
-            let ack_check = event
-                .ack
-                .as_ref()
-                .map(|ack| quote_spanned!(ack.span()=> #private::server_payload::<#ack>();));
             quote! {
                 #common
                 impl #schema::ClientEvent for #ty {
@@ -373,50 +407,36 @@ fn event_items(namespace: &Ident, event: &Event) -> TokenStream {
                 impl #private::AcceptsReturn<#ack> for #ty {}
                 impl<E> #private::AcceptsReturn<::core::result::Result<#ack, E>> for #ty {}
                 impl #private::AcceptsSocket<::ferrio::Socket<#namespace>> for #ty {}
-                const _: () = {
-                    #(#checks)*
-                    #ack_check
-                };
             }
         }
         Direction::ServerToClient => {
             let fields = (0..count).map(syn::Index::from);
-            let checks = types
-                .iter()
-                .map(|arg| quote_spanned!(arg.span()=> #private::server_payload::<#arg>();));
-            let acknowledgement = match &event.ack {
-                Some(ack) => {
-                    let check = quote_spanned!(ack.span()=> #private::client_payload::<#ack>(););
-                    quote! {
-                        impl #schema::Acknowledged for #ty { type Ack = #ack; }
-                        const _: () = { #check };
-                    }
-                }
-                None => quote!(impl #schema::Unacknowledged for #ty {}),
+            let payloads = quote!(#(for<'__f> #types: #private::ServerPayload),*);
+            let ack = match &event.ack {
+                Some(ack) => quote!(#ack),
+                None => quote!(#schema::NoAck),
             };
             quote! {
                 #common
-                impl #schema::ServerEvent for #ty {
+                impl #schema::ServerEvent for #ty where #payloads {
                     type Namespace = #namespace;
                     const NAME: &'static str = #name;
                 }
-                impl #schema::EmitOn<#namespace> for #ty {}
-                #acknowledgement
+                impl #schema::EmitOn<#namespace> for #ty where #payloads { type Ack = #ack; }
                 // A server event in `#[on(..)]` is reported once, as not a client event.
                 impl<const I: usize, T> #private::ArgIs<I, T> for #ty {}
                 impl<const N: usize> #private::Arity<N> for #ty {}
                 impl<R> #private::AcceptsReturn<R> for #ty {}
                 impl<S> #private::AcceptsSocket<S> for #ty {}
                 /// Serializes as the event's arguments, each its own argument on the wire.
-                impl ::ferrio::__private::serde::Serialize for #ty {
+                impl ::ferrio::__private::serde::Serialize for #ty where #payloads {
                     fn serialize<S: ::ferrio::__private::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                         use ::ferrio::__private::serde::ser::SerializeTuple;
                         let mut args = serializer.serialize_tuple(#count)?;
-                        #(args.serialize_element(&self.#fields)?;)*
+                        #(args.serialize_element(&#private::AsPayload(&self.#fields))?;)*
                         args.end()
                     }
                 }
-                const _: () = { #(#checks)* };
             }
         }
     }

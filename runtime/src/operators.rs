@@ -229,10 +229,10 @@ impl<N: schema::Namespace> BroadcastOperator<N> {
     /// # Errors
     ///
     /// As [`BroadcastOperator::emit`](BroadcastOperator#method.emit).
-    pub fn emit<E: schema::EmitOn<N> + schema::Unacknowledged>(
-        &self,
-        event: E,
-    ) -> Result<(), SendError> {
+    pub fn emit<E: schema::EmitOn<N>>(&self, event: E) -> Result<(), SendError>
+    where
+        E::Ack: schema::NoAckExpected<E>,
+    {
         self.untyped().emit(E::NAME, &event)
     }
 
@@ -242,10 +242,13 @@ impl<N: schema::Namespace> BroadcastOperator<N> {
     /// # Errors
     ///
     /// The arguments do not serialize.
-    pub fn emit_with_ack<E: schema::EmitOn<N> + schema::Acknowledged>(
+    pub fn emit_with_ack<E: schema::EmitOn<N>>(
         &self,
         event: E,
-    ) -> Result<AckStream<E::Ack>, SendError> {
+    ) -> Result<AckStream<<E::Ack as schema::AckExpected<E>>::Reply>, SendError>
+    where
+        E::Ack: schema::AckExpected<E>,
+    {
         Ok(self.untyped().emit_with_ack(E::NAME, &event)?.typed())
     }
 }

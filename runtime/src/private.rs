@@ -310,8 +310,8 @@ pub trait Routes {
 /// whose bounds say what must hold, called at the user's token.
 pub mod schema {
     pub use crate::schema::{
-        Acknowledged, ClientEvent, ClientPayload, EmitOn, Namespace, ServerEvent, ServerPayload,
-        Unacknowledged,
+        AckExpected, ClientEvent, ClientPayload, EmitOn, Namespace, NoAckExpected, ServerEvent,
+        ServerPayload,
     };
 
     /// A handler's payload parameter at position `I` has type `T`.
@@ -359,6 +359,23 @@ pub mod schema {
     pub const fn returns<E: AcceptsReturn<R>, R>(_: PhantomData<E>) {}
     /// Checks a socket parameter's type.
     pub const fn socket<E: AcceptsSocket<S>, S>(_: PhantomData<E>) {}
+    /// A client payload type of a schema as TypeScript: also the check of its bounds.
+    pub fn client_ts<T: ClientPayload>() -> crate::schema::typescript::TsType {
+        T::typescript()
+    }
+    /// A server payload type of a schema as TypeScript: also the check of its bounds.
+    pub fn server_ts<T: ServerPayload>() -> crate::schema::typescript::TsType {
+        T::typescript()
+    }
+    /// Serializes a server payload through [`ServerPayload`], so that a type that is not
+    /// `Serialize` is reported once, by its check.
+    #[allow(missing_debug_implementations)]
+    pub struct AsPayload<'a, T: ?Sized>(pub &'a T);
+    impl<T: ServerPayload + ?Sized> serde::Serialize for AsPayload<'_, T> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            self.0.serialize_payload(serializer)
+        }
+    }
     /// Checks a client payload type of a schema.
     pub const fn client_payload<T: ClientPayload + ?Sized>() {}
     /// Checks a server payload type of a schema.

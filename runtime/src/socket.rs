@@ -512,10 +512,10 @@ impl<N: schema::Namespace> Socket<N> {
     /// # Errors
     ///
     /// As [`Socket::emit`](Socket#method.emit).
-    pub fn emit<E: schema::EmitOn<N> + schema::Unacknowledged>(
-        &self,
-        event: E,
-    ) -> Result<(), SendError> {
+    pub fn emit<E: schema::EmitOn<N>>(&self, event: E) -> Result<(), SendError>
+    where
+        E::Ack: schema::NoAckExpected<E>,
+    {
         let encoded = packet::encode_event(self.namespace(), E::NAME, &event, None)?;
         self.untyped().send_packet(encoded.into())
     }
@@ -526,12 +526,15 @@ impl<N: schema::Namespace> Socket<N> {
     /// # Errors
     ///
     /// See [`AckError`]; [`AckError::is_decode`] when the reply does not match the schema.
-    pub async fn emit_with_ack<E: schema::EmitOn<N> + schema::Acknowledged>(
+    pub fn emit_with_ack<E: schema::EmitOn<N>>(
         &self,
         event: E,
-    ) -> Result<E::Ack, AckError> {
+    ) -> AckFuture<<E::Ack as schema::AckExpected<E>>::Reply>
+    where
+        E::Ack: schema::AckExpected<E>,
+    {
         let timeout = self.inner.namespace.ack_timeout();
-        self.emit_with_ack_timeout(event, timeout).await
+        self.emit_with_ack_timeout(event, timeout)
     }
 
     /// As [`emit_with_ack`](Self::emit_with_ack), with its own timeout.
@@ -539,15 +542,42 @@ impl<N: schema::Namespace> Socket<N> {
     /// # Errors
     ///
     /// As [`emit_with_ack`](Self::emit_with_ack).
-    pub async fn emit_with_ack_timeout<E: schema::EmitOn<N> + schema::Acknowledged>(
+    pub fn emit_with_ack_timeout<E: schema::EmitOn<N>>(
         &self,
         event: E,
         timeout: Duration,
-    ) -> Result<E::Ack, AckError> {
-        let reply = self
-            .untyped()
-            .emit_with_ack_timeout(E::NAME, &event, timeout)
-            .await?;
-        reply.arg(0).map_err(AckError::decode)
+    ) -> AckFuture<<E::Ack as schema::AckExpected<E>>::Reply>
+    where
+        E::Ack: schema::AckExpected<E>,
+    {
+        // Encoded now, so the future holds no reference to the event.
+        let socket = self.untyped();
+        let id = self.inner.namespace.next_ack_id();
+        let sent = packet::encode_event(self.namespace(), E::NAME, &event, Some(id))
+            .map_err(|error| AckError::from(SendError::from(error)))
+            .and_then(|encoded| Ok(socket.send_with_ack_id(encoded.into(), id)?));
+        let deadline = tokio::time::Instant::now() + timeout;
+        AckFuture(Box::pin(async move {
+            let reply = sent?.wait(deadline).await?;
+            reply.arg(0).map_err(AckError::decode)
+        }))
+    }
+}
+
+/// The typed acknowledgement of [`Socket::emit_with_ack`]: a named future, so that an event
+/// without an acknowledgement is reported once, at the call.
+#[must_use = "futures do nothing unless awaited"]
+#[allow(missing_debug_implementations)]
+pub struct AckFuture<T>(
+    std::pin::Pin<Box<dyn Future<Output = Result<T, AckError>> + Send + 'static>>,
+);
+
+impl<T> Future for AckFuture<T> {
+    type Output = Result<T, AckError>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
     }
 }

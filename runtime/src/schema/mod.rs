@@ -90,25 +90,40 @@ pub trait ServerEvent: Serialize {
     label = "not in the `ServerToClient` trait of `{N}`'s schema",
     note = "emit the events of the handle's own namespace; to emit dynamically, use `.untyped()`"
 )]
-pub trait EmitOn<N>: ServerEvent {}
+pub trait EmitOn<N>: ServerEvent {
+    /// The acknowledgement the server awaits, or [`NoAck`].
+    type Ack;
+}
 
-/// A server event that declares no acknowledgement.
+/// The acknowledgement of an event that declares none.
+#[derive(Debug, Clone, Copy)]
+pub struct NoAck;
+
+/// Holds for [`NoAck`] only: `emit` takes the events that declare no acknowledgement. Checked
+/// through `EmitOn::Ack`, so that a value that is no event of the namespace is reported once.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` expects an acknowledgement from the client",
+    message = "`{E}` expects an acknowledgement of type `{Self}` from the client",
     label = "use `emit_with_ack(..).await` for this event",
     note = "its declaration in `ServerToClient` has a return type: the acknowledgement the server awaits"
 )]
-pub trait Unacknowledged {}
+pub trait NoAckExpected<E> {}
 
-/// A server event that declares the acknowledgement the server awaits.
+impl<E> NoAckExpected<E> for NoAck {}
+
+/// Holds for a declared acknowledgement: `emit_with_ack` takes the events that declare one.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` declares no acknowledgement",
+    message = "`{E}` declares no acknowledgement",
     label = "use `emit(..)` for this event",
     note = "give its declaration in `ServerToClient` a return type to await an acknowledgement"
 )]
-pub trait Acknowledged {
+pub trait AckExpected<E> {
     /// The acknowledgement's type.
-    type Ack: DeserializeOwned;
+    type Reply: DeserializeOwned + Send + 'static;
+}
+
+#[diagnostic::do_not_recommend]
+impl<E, T: DeserializeOwned + Send + 'static> AckExpected<E> for T {
+    type Reply = T;
 }
 
 /// A type that may travel from clients to the server in a schema.
@@ -117,10 +132,18 @@ pub trait Acknowledged {
     label = "it must implement `serde::Deserialize` and `ferrio::schema::TS`",
     note = "add `#[derive(Deserialize, TS)]` to the type"
 )]
-pub trait ClientPayload {}
+pub trait ClientPayload {
+    /// The type as TypeScript.
+    #[doc(hidden)]
+    fn typescript() -> typescript::TsType;
+}
 
 #[diagnostic::do_not_recommend]
-impl<T: DeserializeOwned + TS> ClientPayload for T {}
+impl<T: DeserializeOwned + TS + 'static> ClientPayload for T {
+    fn typescript() -> typescript::TsType {
+        typescript::TsType::of::<T>()
+    }
+}
 
 /// A type that may travel from the server to clients in a schema.
 #[diagnostic::on_unimplemented(
@@ -128,10 +151,24 @@ impl<T: DeserializeOwned + TS> ClientPayload for T {}
     label = "it must implement `serde::Serialize` and `ferrio::schema::TS`",
     note = "add `#[derive(Serialize, TS)]` to the type"
 )]
-pub trait ServerPayload {}
+pub trait ServerPayload {
+    /// The type as TypeScript.
+    #[doc(hidden)]
+    fn typescript() -> typescript::TsType;
+    /// Serializes the value.
+    #[doc(hidden)]
+    fn serialize_payload<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
+}
 
 #[diagnostic::do_not_recommend]
-impl<T: Serialize + TS> ServerPayload for T {}
+impl<T: Serialize + TS + 'static> ServerPayload for T {
+    fn typescript() -> typescript::TsType {
+        typescript::TsType::of::<T>()
+    }
+    fn serialize_payload<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize(serializer)
+    }
+}
 
 /// Zero cost: a typed handle is an untyped one plus a zero-sized marker, and a typed emit
 /// encodes the very bytes of the equivalent dynamic emit.

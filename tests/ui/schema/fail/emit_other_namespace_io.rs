@@ -1,0 +1,52 @@
+// `io.namespace::<N>()` emits N's events: another schema's event is refused at the event.
+use ferrio::prelude::*;
+use ferrio::schema::TS;
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Equipment {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Receipt {
+    pub price: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Pong {
+    pub at_ms: u32,
+}
+
+#[schema(Game, namespace = "/game")]
+pub mod game {
+    use super::*;
+    pub trait ClientToServer {
+        fn buy(item: Equipment) -> Receipt;
+        #[event("clickGold")]
+        fn click_gold();
+    }
+    pub trait ServerToClient {
+        #[event("goldClicked")]
+        fn gold_clicked(message: String);
+        fn ping() -> Pong;
+    }
+}
+
+#[schema(Chat, namespace = "/chat")]
+pub mod chat {
+    pub trait ClientToServer {
+        fn say(text: String);
+    }
+    pub trait ServerToClient {
+        fn said(text: String);
+    }
+}
+
+use game::{ClickGold, Game};
+
+#[on(ClickGold)]
+fn click_gold(io: SocketIo) {
+    let _ = io.namespace::<Game>().emit(chat::Said("hello".into()));
+}
+
+fn main() {}

@@ -1,0 +1,52 @@
+// A wrong argument of an emitted event is rustc's E0308 at the argument, pointing into the schema.
+use ferrio::prelude::*;
+use ferrio::schema::TS;
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Equipment {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Receipt {
+    pub price: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Pong {
+    pub at_ms: u32,
+}
+
+#[schema(Game, namespace = "/game")]
+pub mod game {
+    use super::*;
+    pub trait ClientToServer {
+        fn buy(item: Equipment) -> Receipt;
+        #[event("clickGold")]
+        fn click_gold();
+    }
+    pub trait ServerToClient {
+        #[event("goldClicked")]
+        fn gold_clicked(message: String);
+        fn ping() -> Pong;
+    }
+}
+
+#[schema(Chat, namespace = "/chat")]
+pub mod chat {
+    pub trait ClientToServer {
+        fn say(text: String);
+    }
+    pub trait ServerToClient {
+        fn said(text: String);
+    }
+}
+
+use game::{ClickGold, Game, GoldClicked};
+
+#[on(ClickGold)]
+fn click_gold(socket: Socket<Game>) {
+    let _ = socket.emit(GoldClicked(42));
+}
+
+fn main() {}
