@@ -90,7 +90,7 @@ pub fn serve<A: App>(listener: TcpListener, app: A) -> Serve<A> {
 /// Requests for the app's path go to the app; every other request goes to the fallback
 /// service (404 by default), so one server can serve a page, static files and Socket.IO
 /// (see [`with_fallback`](Self::with_fallback)). With the `tls` feature it serves HTTPS
-/// ([`with_tls`](Self::with_tls)).
+/// (`with_tls`).
 ///
 /// With [`with_graceful_shutdown`](Self::with_graceful_shutdown), once the signal fires the
 /// server stops accepting connections, disconnects every client with the server-shutdown
