@@ -2,6 +2,9 @@
 //! in-memory one without touching handlers.
 
 mod local;
+// The wire format of Node's Redis adapter: the Redis adapter (feature `redis`) builds on it.
+#[cfg(any(test, feature = "redis"))]
+mod wire;
 
 use std::collections::HashSet;
 use std::fmt;
