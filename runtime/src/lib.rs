@@ -56,6 +56,8 @@ pub use adapter::{
     Adapter, AdapterFactory, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalAdapter,
     LocalNamespace, Room,
 };
+#[cfg(feature = "redis")]
+pub use adapter::{Redis, RedisAdapter};
 pub use client_script::ClientScript;
 pub use engineio::{Cors, Transport};
 pub use error::{AckError, BoxError, HandlerError, SendError};

@@ -261,9 +261,10 @@ impl NamespaceBuilder {
         adapter: &dyn AdapterFactory,
         default_error: Option<ErrorHandler>,
     ) -> Arc<Namespace> {
+        let path: Arc<str> = self.path.into();
         Arc::new_cyclic(|weak| Namespace {
-            adapter: adapter.create(LocalNamespace(weak.clone())),
-            path: self.path.into(),
+            adapter: adapter.create(LocalNamespace::new(weak.clone(), path.clone())),
+            path,
             connect: self.connect.map(|h| h.value),
             disconnect: self.disconnect.map(|h| h.value),
             events: self

@@ -35,6 +35,16 @@ impl LocalAdapter {
         }
     }
 
+    #[cfg(feature = "redis")]
+    pub(crate) fn namespace(&self) -> &LocalNamespace {
+        &self.namespace
+    }
+
+    /// Every room with a member on this server, socket-id rooms included.
+    pub fn rooms(&self) -> Vec<Room> {
+        read(&self.index).rooms.keys().cloned().collect()
+    }
+
     /// The local sockets the options address, each once.
     pub fn select(&self, options: &BroadcastOptions) -> Vec<Sid> {
         let index = read(&self.index);

@@ -2,6 +2,8 @@
 //! in-memory one without touching handlers.
 
 mod local;
+#[cfg(feature = "redis")]
+mod redis;
 // The wire format of Node's Redis adapter: the Redis adapter (feature `redis`) builds on it.
 #[cfg(any(test, feature = "redis"))]
 mod wire;
@@ -14,6 +16,8 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 pub use local::LocalAdapter;
+#[cfg(feature = "redis")]
+pub use redis::{Redis, RedisAdapter};
 
 use crate::Sid;
 use crate::ack::AckStream;
@@ -112,24 +116,28 @@ where
 
 /// The sockets of one namespace on this server, as an adapter reaches them.
 #[derive(Clone)]
-pub struct LocalNamespace(pub(crate) Weak<Namespace>);
+pub struct LocalNamespace {
+    namespace: Weak<Namespace>,
+    path: Arc<str>,
+}
 
 impl LocalNamespace {
+    pub(crate) fn new(namespace: Weak<Namespace>, path: Arc<str>) -> Self {
+        Self { namespace, path }
+    }
+
     /// The namespace's path, such as `/` or `/chat`.
-    pub fn path(&self) -> String {
-        self.0
-            .upgrade()
-            .map(|ns| ns.path.to_string())
-            .unwrap_or_default()
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     pub(crate) fn get(&self) -> Option<Arc<Namespace>> {
-        self.0.upgrade()
+        self.namespace.upgrade()
     }
 }
 
 impl fmt::Debug for LocalNamespace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("LocalNamespace").field(&self.path()).finish()
+        f.debug_tuple("LocalNamespace").field(&self.path).finish()
     }
 }

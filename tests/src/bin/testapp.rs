@@ -7,7 +7,8 @@
 //! Environment: `PORT` (0 picks a free port), `PING_INTERVAL_MS` (300), `PING_TIMEOUT_MS`
 //! (200), `MAX_PAYLOAD` (1000000), `TRANSPORTS` (`polling,websocket`), `CORS_ORIGINS` (a
 //! comma-separated list of allowed origins; any origin when unset), `ALLOW_EIO3` (`0` refuses
-//! the socket.io client 2.x).
+//! the socket.io client 2.x), `REDIS_URL` (scale out through that Redis, with Node's adapter
+//! protocol).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -385,7 +386,14 @@ async fn main() -> std::io::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let io = SocketIo::builder()
+    let mut builder = SocketIo::builder();
+    if let Ok(url) = std::env::var("REDIS_URL") {
+        let redis = ferrio::Redis::connect(&url)
+            .await
+            .map_err(std::io::Error::other)?;
+        builder = builder.adapter(redis.adapter());
+    }
+    let io = builder
         .ping_interval(Duration::from_millis(env_or("PING_INTERVAL_MS", 300)))
         .ping_timeout(Duration::from_millis(env_or("PING_TIMEOUT_MS", 200)))
         .max_payload(env_or("MAX_PAYLOAD", 1_000_000) as usize)
