@@ -16,7 +16,7 @@ use redis::AsyncCommands;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::wire::WireBroadcast;
+use super::wire::{WireAckRequest, WireBroadcast, encode_ack_response};
 use super::{
     Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalAdapter, LocalNamespace, Room,
 };
@@ -56,10 +56,13 @@ mod request {
 pub struct Redis(Arc<Shared>);
 
 struct Shared {
+    client: redis::Client,
     uid: String,
     prefix: String,
     publish: mpsc::Sender<(String, Vec<u8>)>,
     subscribe: mpsc::UnboundedSender<String>,
+    /// Requests this server awaits answers to, by request id.
+    pending: std::sync::Mutex<HashMap<String, mpsc::UnboundedSender<Value>>>,
     /// Each namespace's local rooms, which the cluster's messages act on.
     namespaces: RwLock<HashMap<String, Arc<LocalAdapter>>>,
 }
@@ -86,6 +89,8 @@ impl Redis {
         let (publish, publish_queue) = mpsc::channel(PUBLISH_QUEUE);
         let (subscribe, subscriptions) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
+            client: client.clone(),
+            pending: std::sync::Mutex::new(HashMap::new()),
             uid: node_uid(),
             prefix: prefix.to_owned(),
             publish,
@@ -140,6 +145,69 @@ impl Shared {
     fn publish(&self, channel: String, message: Vec<u8>) {
         if let Err(error) = self.publish.try_send((channel, message)) {
             tracing::warn!(%error, "redis publish queue full; a cluster message is lost");
+        }
+    }
+
+    /// How many servers subscribe to the namespace's requests, this one included.
+    async fn server_count(&self, namespace: &str) -> usize {
+        let Ok(mut connection) = self.client.get_multiplexed_async_connection().await else {
+            return 1;
+        };
+        let counts: redis::RedisResult<Vec<(String, usize)>> = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(self.request_channel(namespace))
+            .query_async(&mut connection)
+            .await;
+        counts
+            .ok()
+            .and_then(|counts| counts.first().map(|(_, n)| *n))
+            .unwrap_or(1)
+    }
+
+    /// Publishes a request and gathers one answer from every other server, or what came
+    /// before the timeout (logged).
+    async fn ask(&self, namespace: &str, mut request: Value, timeout: Duration) -> Vec<Value> {
+        let others = self.server_count(namespace).await.saturating_sub(1);
+        if others == 0 {
+            return Vec::new();
+        }
+        let request_id = node_uid();
+        request["uid"] = Value::from(self.uid.as_str());
+        request["requestId"] = Value::from(request_id.as_str());
+        let (answers, mut answered) = mpsc::unbounded_channel();
+        crate::sync::lock(&self.pending).insert(request_id.clone(), answers);
+        self.publish(
+            self.request_channel(namespace),
+            request.to_string().into_bytes(),
+        );
+        let mut responses = Vec::with_capacity(others);
+        let deadline = tokio::time::Instant::now() + timeout;
+        while responses.len() < others {
+            match tokio::time::timeout_at(deadline, answered.recv()).await {
+                Ok(Some(response)) => responses.push(response),
+                _ => {
+                    tracing::warn!(%namespace, got = responses.len(), expected = others, "cluster request timed out");
+                    break;
+                }
+            }
+        }
+        crate::sync::lock(&self.pending).remove(&request_id);
+        responses
+    }
+
+    /// Hands an answer to the request that awaits it.
+    fn on_response(&self, payload: &[u8]) {
+        if payload.first() != Some(&b'{') {
+            return;
+        }
+        let Ok(response) = serde_json::from_slice::<Value>(payload) else {
+            return;
+        };
+        let Some(request_id) = response.get("requestId").and_then(Value::as_str) else {
+            return;
+        };
+        if let Some(waiting) = crate::sync::lock(&self.pending).get(request_id) {
+            let _ = waiting.send(response);
         }
     }
 
@@ -240,6 +308,9 @@ fn on_message(shared: &Shared, channel: &str, payload: &[u8]) {
         if channel == shared.request_channel(path) {
             return on_request(shared, local, payload);
         }
+        if channel.starts_with(&shared.response_channel(path)) {
+            return shared.on_response(payload);
+        }
     }
 }
 
@@ -275,7 +346,7 @@ fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
     let namespace = local.namespace();
     // Requests that may carry binary are MessagePack; the rest is JSON.
     if payload.first() != Some(&b'{') {
-        return;
+        return on_ack_request(shared, local, payload);
     }
     let Ok(request) = serde_json::from_slice::<Value>(payload) else {
         tracing::warn!("skipped a cluster request that does not decode");
@@ -358,6 +429,62 @@ fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
         // Server-side emits reach listeners ferrio does not have yet; unknown types are
         // ignored, as Node does.
         _ => {}
+    }
+}
+
+/// A Node server's broadcast with acknowledgements: delivered to the local sockets, answered
+/// with their count at once, then with each acknowledgement as it comes.
+fn on_ack_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
+    let Ok(request) = WireAckRequest::decode(payload) else {
+        tracing::warn!("skipped a cluster request that does not decode");
+        return;
+    };
+    if request.uid == shared.uid {
+        return;
+    }
+    let Some(ns) = local.namespace().get() else {
+        return;
+    };
+    let id = ns.next_ack_id();
+    let broadcast = request.broadcast;
+    let Ok(encoded) = packet::encode_event(
+        &broadcast.namespace,
+        &broadcast.event,
+        &Payload(broadcast.args),
+        Some(id),
+    ) else {
+        return;
+    };
+    let options = BroadcastOptions {
+        rooms: broadcast.rooms.into_iter().map(Room::from).collect(),
+        except: broadcast.except.into_iter().map(Room::from).collect(),
+        local: true,
+    };
+    let timeout = Duration::from_millis(request.timeout_ms.unwrap_or(5000));
+    let mut acks = local.broadcast_with_ack(BroadcastPacket(encoded.into()), id, &options, timeout);
+    let channel = shared.response_channel(local.namespace().path());
+    let request_id = request.request_id;
+    let count =
+        json!({ "type": 8, "requestId": wire_json(&request_id), "clientCount": acks.len() });
+    shared.publish(channel.clone(), count.to_string().into_bytes());
+    let publish = shared.publish.clone();
+    tokio::spawn(async move {
+        while let Some((_, reply)) = acks.next().await {
+            if let Ok(reply) = reply {
+                let _ = publish
+                    .send((channel.clone(), encode_ack_response(&request_id, &reply.0)))
+                    .await;
+            }
+        }
+    });
+}
+
+/// A MessagePack request id as JSON.
+fn wire_json(id: &rmpv::Value) -> Value {
+    match id {
+        rmpv::Value::String(s) => Value::from(s.as_str().unwrap_or_default()),
+        rmpv::Value::Integer(n) => n.as_u64().map_or(Value::Null, Value::from),
+        _ => Value::Null,
     }
 }
 
@@ -477,7 +604,26 @@ impl Adapter for RedisAdapter {
     }
 
     fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<Sid>> {
-        self.local.sockets(options)
+        let local = self.local.select(options);
+        if options.local {
+            return Box::pin(async move { local });
+        }
+        let request =
+            json!({ "type": request::REMOTE_FETCH, "opts": self.remote_options(options) });
+        Box::pin(async move {
+            let responses = self
+                .redis
+                .0
+                .ask(self.namespace.path(), request, Duration::from_secs(5))
+                .await;
+            let remote = responses
+                .iter()
+                .filter_map(|response| response.get("sockets").and_then(Value::as_array))
+                .flatten()
+                .filter_map(|socket| socket.get("id").and_then(Value::as_str))
+                .filter_map(|id| id.parse::<Sid>().ok());
+            local.into_iter().chain(remote).collect()
+        })
     }
 
     fn add_sockets(&self, options: &BroadcastOptions, rooms: &[Room]) {

@@ -136,6 +136,69 @@ impl WireBroadcast {
     }
 }
 
+/// A broadcast that asks every socket for an acknowledgement (request type 7), as a Node
+/// server publishes it on the request channel.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WireAckRequest {
+    pub(crate) uid: String,
+    pub(crate) request_id: Msg,
+    pub(crate) broadcast: WireBroadcast,
+    /// `flags.timeout`, in milliseconds.
+    pub(crate) timeout_ms: Option<u64>,
+}
+
+impl WireAckRequest {
+    /// Reads a MessagePack `{uid, requestId, type: 7, packet, opts}`.
+    pub(crate) fn decode(mut bytes: &[u8]) -> Result<Self, WireError> {
+        let message =
+            rmpv::decode::read_value(&mut bytes).map_err(|_| WireError("not MessagePack"))?;
+        if field(&message, "type").and_then(Msg::as_u64) != Some(7) {
+            return Err(WireError("not a broadcast with acknowledgements"));
+        }
+        let uid = field(&message, "uid")
+            .and_then(Msg::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let request_id = field(&message, "requestId")
+            .cloned()
+            .ok_or(WireError("no requestId"))?;
+        let packet = field(&message, "packet").ok_or(WireError("no packet"))?;
+        let opts = field(&message, "opts").cloned().unwrap_or(Msg::Nil);
+        let timeout_ms = field(&opts, "flags")
+            .and_then(|flags| field(flags, "timeout"))
+            .and_then(Msg::as_u64);
+        // The same shape as a broadcast's [uid, packet, opts], whose decoder checks it.
+        let mut rebuilt = Vec::new();
+        let _ = rmpv::encode::write_value(
+            &mut rebuilt,
+            &Msg::Array(vec![Msg::from(uid.as_str()), packet.clone(), opts]),
+        );
+        Ok(Self {
+            uid,
+            request_id,
+            broadcast: WireBroadcast::decode(&rebuilt)?,
+            timeout_ms,
+        })
+    }
+}
+
+/// The answer to a broadcast with acknowledgements: one client's acknowledgement (its first
+/// argument only, as Node sends it), MessagePack `{type: 9, requestId, packet}`.
+pub(crate) fn encode_ack_response(request_id: &Msg, args: &Args) -> Vec<u8> {
+    let first = args
+        .values
+        .first()
+        .map_or(Msg::Nil, |value| to_msgpack(value, &args.attachments));
+    let message = Msg::Map(vec![
+        (Msg::from("type"), Msg::from(9)),
+        (Msg::from("requestId"), request_id.clone()),
+        (Msg::from("packet"), first),
+    ]);
+    let mut bytes = Vec::new();
+    let _ = rmpv::encode::write_value(&mut bytes, &message);
+    bytes
+}
+
 /// A map's value for a string key, whatever the key order.
 fn field<'a>(map: &'a Msg, key: &str) -> Option<&'a Msg> {
     let Msg::Map(entries) = map else { return None };
