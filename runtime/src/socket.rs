@@ -354,11 +354,11 @@ impl Socket<Untyped> {
     }
 
     /// Disconnects from the namespace, or closes the whole connection when `close`.
+    /// The client learns of it first (`io server disconnect`), then the connection closes.
     pub(crate) fn disconnect_from_server(&self, close: bool) {
+        self.disconnect();
         if close {
             self.inner.connection.disconnect();
-        } else {
-            self.disconnect();
         }
     }
 
