@@ -12,7 +12,7 @@ use futures_util::Stream;
 use futures_util::stream::FuturesUnordered;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::error::{AckError, SendError};
@@ -124,10 +124,12 @@ impl AckWaiter {
     }
 }
 
-type Reply = Pin<Box<dyn Future<Output = (Sid, Result<Payload, AckError>)> + Send>>;
+type Reply = Pin<Box<dyn Future<Output = (Option<Sid>, Result<Payload, AckError>)> + Send>>;
 
 /// The acknowledgements of a broadcast, in the order they arrive: one item per addressed
-/// socket, its reply or why there is none. Every item arrives before the timeout.
+/// socket, its reply or why there is none. Every item arrives before the timeout. Replies of
+/// sockets of other servers (through a cluster adapter) come without their socket id, as
+/// Node's adapters send them.
 ///
 /// # Examples
 ///
@@ -138,8 +140,8 @@ type Reply = Pin<Box<dyn Future<Output = (Sid, Result<Payload, AckError>)> + Sen
 /// let replies = io.to("voters").timeout(Duration::from_secs(5)).emit_with_ack("vote", ()).unwrap().collect().await;
 /// for (sid, reply) in replies {
 ///     match reply {
-///         Ok(payload) => println!("{sid} voted {:?}", payload.values()),
-///         Err(error) => println!("{sid}: {error}"),
+///         Ok(payload) => println!("{sid:?} voted {:?}", payload.values()),
+///         Err(error) => println!("{sid:?}: {error}"),
 ///     }
 /// }
 /// # }
@@ -147,6 +149,8 @@ type Reply = Pin<Box<dyn Future<Output = (Sid, Result<Payload, AckError>)> + Sen
 #[must_use = "streams do nothing unless polled"]
 pub struct AckStream<T = Payload> {
     replies: FuturesUnordered<Reply>,
+    /// Replies gathered from other servers, until the gatherer is done.
+    remote: Option<mpsc::UnboundedReceiver<Result<Payload, AckError>>>,
     deadline: Instant,
     decode: fn(Payload) -> Result<T, AckError>,
 }
@@ -155,15 +159,31 @@ impl AckStream<Payload> {
     pub(crate) fn new(timeout: Duration) -> Self {
         Self {
             replies: FuturesUnordered::new(),
+            remote: None,
             deadline: Instant::now() + timeout,
             decode: Ok,
         }
+    }
+
+    /// Where replies from other servers go; the stream ends once it is dropped.
+    #[cfg(feature = "redis")]
+    pub(crate) fn remote(&mut self) -> mpsc::UnboundedSender<Result<Payload, AckError>> {
+        let (replies, received) = mpsc::unbounded_channel();
+        self.remote = Some(received);
+        replies
+    }
+
+    /// The deadline of every reply.
+    #[cfg(feature = "redis")]
+    pub(crate) fn deadline(&self) -> Instant {
+        self.deadline
     }
 
     /// The same replies, each decoded as the first argument of type `T`.
     pub(crate) fn typed<T: DeserializeOwned>(self) -> AckStream<T> {
         AckStream {
             replies: self.replies,
+            remote: self.remote,
             deadline: self.deadline,
             decode: |payload| payload.arg(0).map_err(AckError::decode),
         }
@@ -177,36 +197,46 @@ impl AckStream<Payload> {
                 Ok(waiter) => waiter.wait(deadline).await,
                 Err(error) => Err(error.into()),
             };
-            (sid, reply)
+            (Some(sid), reply)
         }));
     }
 }
 
 impl<T> AckStream<T> {
-    /// How many replies are still to come.
+    /// How many replies of this server's sockets are still to come.
     pub fn len(&self) -> usize {
         self.replies.len()
     }
 
-    /// Whether every reply has come.
+    /// Whether every reply of this server's sockets has come.
     pub fn is_empty(&self) -> bool {
         self.replies.is_empty()
     }
 
     /// Waits for every reply.
-    pub async fn collect(self) -> Vec<(Sid, Result<T, AckError>)> {
+    pub async fn collect(self) -> Vec<(Option<Sid>, Result<T, AckError>)> {
         futures_util::StreamExt::collect(self).await
     }
 }
 
 impl<T> Stream for AckStream<T> {
-    type Item = (Sid, Result<T, AckError>);
+    type Item = (Option<Sid>, Result<T, AckError>);
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let decode = self.decode;
-        Pin::new(&mut self.replies)
-            .poll_next(cx)
-            .map(|reply| reply.map(|(sid, reply)| (sid, reply.and_then(decode))))
+        let local = Pin::new(&mut self.replies).poll_next(cx);
+        if let Poll::Ready(Some((sid, reply))) = local {
+            return Poll::Ready(Some((sid, reply.and_then(decode))));
+        }
+        let remote = match self.remote.as_mut() {
+            Some(remote) => remote.poll_recv(cx),
+            None => Poll::Ready(None),
+        };
+        match (local, remote) {
+            (_, Poll::Ready(Some(reply))) => Poll::Ready(Some((None, reply.and_then(decode)))),
+            (Poll::Ready(None), Poll::Ready(None)) => Poll::Ready(None),
+            _ => Poll::Pending,
+        }
     }
 }
 

@@ -16,7 +16,9 @@ use redis::AsyncCommands;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::wire::{WireAckRequest, WireBroadcast, encode_ack_response};
+use super::wire::{
+    WireAckRequest, WireBroadcast, decode_ack_response, encode_ack_request, encode_ack_response,
+};
 use super::{
     Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalAdapter, LocalNamespace, Room,
 };
@@ -62,7 +64,7 @@ struct Shared {
     publish: mpsc::Sender<(String, Vec<u8>)>,
     subscribe: mpsc::UnboundedSender<String>,
     /// Requests this server awaits answers to, by request id.
-    pending: std::sync::Mutex<HashMap<String, mpsc::UnboundedSender<Value>>>,
+    pending: std::sync::Mutex<HashMap<String, mpsc::UnboundedSender<Response>>>,
     /// Each namespace's local rooms, which the cluster's messages act on.
     namespaces: RwLock<HashMap<String, Arc<LocalAdapter>>>,
 }
@@ -121,6 +123,14 @@ impl fmt::Debug for Redis {
             .field("prefix", &self.0.prefix)
             .finish_non_exhaustive()
     }
+}
+
+/// An answer from another server.
+enum Response {
+    /// A JSON answer.
+    Json(Value),
+    /// A client's acknowledgement of a broadcast (MessagePack, maybe binary).
+    Ack(Payload),
 }
 
 /// Six random characters of `[A-Za-z0-9_-]`, the shape of Node's adapter uids.
@@ -184,7 +194,8 @@ impl Shared {
         let deadline = tokio::time::Instant::now() + timeout;
         while responses.len() < others {
             match tokio::time::timeout_at(deadline, answered.recv()).await {
-                Ok(Some(response)) => responses.push(response),
+                Ok(Some(Response::Json(response))) => responses.push(response),
+                Ok(Some(Response::Ack(_))) => {}
                 _ => {
                     tracing::warn!(%namespace, got = responses.len(), expected = others, "cluster request timed out");
                     break;
@@ -197,18 +208,71 @@ impl Shared {
 
     /// Hands an answer to the request that awaits it.
     fn on_response(&self, payload: &[u8]) {
-        if payload.first() != Some(&b'{') {
-            return;
-        }
-        let Ok(response) = serde_json::from_slice::<Value>(payload) else {
-            return;
+        let (request_id, response) = if payload.first() == Some(&b'{') {
+            let Ok(response) = serde_json::from_slice::<Value>(payload) else {
+                return;
+            };
+            let Some(request_id) = response.get("requestId").and_then(Value::as_str) else {
+                return;
+            };
+            (request_id.to_owned(), Response::Json(response))
+        } else {
+            let Ok((request_id, args)) = decode_ack_response(payload) else {
+                return;
+            };
+            (request_id, Response::Ack(Payload(args)))
         };
-        let Some(request_id) = response.get("requestId").and_then(Value::as_str) else {
-            return;
-        };
-        if let Some(waiting) = crate::sync::lock(&self.pending).get(request_id) {
+        if let Some(waiting) = crate::sync::lock(&self.pending).get(&request_id) {
             let _ = waiting.send(response);
         }
+    }
+
+    /// Asks the other servers to deliver a broadcast with acknowledgements to their sockets,
+    /// and forwards every acknowledgement until all counted clients answered or the deadline.
+    async fn gather_acks(
+        self: Arc<Self>,
+        namespace: String,
+        wire: WireBroadcast,
+        deadline: tokio::time::Instant,
+        replies: mpsc::UnboundedSender<Result<Payload, crate::error::AckError>>,
+    ) {
+        let others = self.server_count(&namespace).await.saturating_sub(1);
+        if others == 0 {
+            return;
+        }
+        let request_id = node_uid();
+        let (answers, mut answered) = mpsc::unbounded_channel();
+        crate::sync::lock(&self.pending).insert(request_id.clone(), answers);
+        let timeout_ms = deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .as_millis() as u64;
+        self.publish(
+            self.request_channel(&namespace),
+            encode_ack_request(&request_id, &wire, timeout_ms),
+        );
+        let (mut counted_servers, mut expected, mut received) = (0, 0u64, 0u64);
+        while counted_servers < others || received < expected {
+            match tokio::time::timeout_at(deadline, answered.recv()).await {
+                Ok(Some(Response::Json(count))) => {
+                    counted_servers += 1;
+                    expected += count
+                        .get("clientCount")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0);
+                }
+                Ok(Some(Response::Ack(payload))) => {
+                    received += 1;
+                    let _ = replies.send(Ok(payload));
+                }
+                _ => {
+                    for _ in received..expected {
+                        let _ = replies.send(Err(crate::error::AckError::timeout()));
+                    }
+                    break;
+                }
+            }
+        }
+        crate::sync::lock(&self.pending).remove(&request_id);
     }
 
     /// The channels of one namespace: its broadcasts, requests and responses.
@@ -599,8 +663,21 @@ impl Adapter for RedisAdapter {
         options: &BroadcastOptions,
         timeout: Duration,
     ) -> AckStream {
-        self.local
-            .broadcast_with_ack(packet, ack_id, options, timeout)
+        let mut acks = self
+            .local
+            .broadcast_with_ack(packet.clone(), ack_id, options, timeout);
+        if !options.local
+            && let Some(wire) = to_wire(&self.redis.0.uid, self.namespace.path(), &packet, options)
+        {
+            let gather = self.redis.0.clone().gather_acks(
+                self.namespace.path().to_owned(),
+                wire,
+                acks.deadline(),
+                acks.remote(),
+            );
+            tokio::spawn(gather);
+        }
+        acks
     }
 
     fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<Sid>> {

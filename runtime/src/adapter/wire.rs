@@ -182,6 +182,64 @@ impl WireAckRequest {
     }
 }
 
+/// A broadcast with acknowledgements for the other servers: MessagePack
+/// `{uid, requestId, type: 7, packet, opts: {rooms, except, flags: {timeout}}}`.
+pub(crate) fn encode_ack_request(
+    request_id: &str,
+    broadcast: &WireBroadcast,
+    timeout_ms: u64,
+) -> Vec<u8> {
+    let Ok(Msg::Array(parts)) = rmpv::decode::read_value(&mut broadcast.encode().as_slice()) else {
+        return Vec::new();
+    };
+    let [_, packet, opts] = parts.as_slice() else {
+        return Vec::new();
+    };
+    let mut opts = opts.clone();
+    if let Msg::Map(entries) = &mut opts {
+        entries.retain(|(key, _)| key.as_str() != Some("flags"));
+        entries.push((
+            Msg::from("flags"),
+            Msg::Map(vec![(Msg::from("timeout"), Msg::from(timeout_ms))]),
+        ));
+    }
+    let message = Msg::Map(vec![
+        (Msg::from("uid"), Msg::from(broadcast.uid.as_str())),
+        (Msg::from("requestId"), Msg::from(request_id)),
+        (Msg::from("type"), Msg::from(7)),
+        (Msg::from("packet"), packet.clone()),
+        (Msg::from("opts"), opts),
+    ]);
+    let mut bytes = Vec::new();
+    let _ = rmpv::encode::write_value(&mut bytes, &message);
+    bytes
+}
+
+/// An acknowledgement from another server (MessagePack `{type: 9, requestId, packet}`): the
+/// request id and the reply's one argument.
+pub(crate) fn decode_ack_response(mut bytes: &[u8]) -> Result<(String, Args), WireError> {
+    let message = rmpv::decode::read_value(&mut bytes).map_err(|_| WireError("not MessagePack"))?;
+    if field(&message, "type").and_then(Msg::as_u64) != Some(9) {
+        return Err(WireError("not an acknowledgement"));
+    }
+    let request_id = field(&message, "requestId")
+        .and_then(Msg::as_str)
+        .ok_or(WireError("no requestId"))?
+        .to_owned();
+    let mut attachments = Vec::new();
+    let value = to_json(
+        field(&message, "packet").unwrap_or(&Msg::Nil),
+        &mut attachments,
+    )?;
+    Ok((
+        request_id,
+        Args {
+            values: vec![value],
+            attachments,
+        },
+    ))
+}
+
 /// The answer to a broadcast with acknowledgements: one client's acknowledgement (its first
 /// argument only, as Node sends it), MessagePack `{type: 9, requestId, packet}`.
 pub(crate) fn encode_ack_response(request_id: &Msg, args: &Args) -> Vec<u8> {

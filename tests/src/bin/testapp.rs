@@ -234,26 +234,39 @@ async fn call_room(socket: Socket, Data(request): Data<Call>, payload: Payload, 
         let _ = ack.send("failed");
         return;
     };
-    let mut replies: Vec<(String, Value)> = replies
+    /// One socket's answer, binary kept.
+    #[derive(Serialize)]
+    struct Entry {
+        sid: Option<Sid>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ok: Option<Payload>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    }
+    let mut replies: Vec<Entry> = replies
         .collect()
         .await
         .into_iter()
-        .map(|(sid, reply)| {
-            let entry = match reply {
-                Ok(payload) => json!({ "sid": sid, "ok": payload.values() }),
-                Err(error) if error.is_timeout() => json!({ "sid": sid, "error": "timeout" }),
-                Err(error) => json!({ "sid": sid, "error": error.to_string() }),
-            };
-            (sid.to_string(), entry)
+        .map(|(sid, reply)| match reply {
+            Ok(payload) => Entry {
+                sid,
+                ok: Some(payload),
+                error: None,
+            },
+            Err(error) if error.is_timeout() => Entry {
+                sid,
+                ok: None,
+                error: Some("timeout".to_owned()),
+            },
+            Err(error) => Entry {
+                sid,
+                ok: None,
+                error: Some(error.to_string()),
+            },
         })
         .collect();
-    replies.sort_by(|a, b| a.0.cmp(&b.0));
-    let _ = ack.send(
-        replies
-            .into_iter()
-            .map(|(_, entry)| entry)
-            .collect::<Vec<_>>(),
-    );
+    replies.sort_by_key(|entry| entry.sid);
+    let _ = ack.send(replies);
 }
 
 async fn disconnect_me(socket: Socket) {

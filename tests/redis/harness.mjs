@@ -1,0 +1,714 @@
+// Harness for the Redis scale-out end-to-end tests: ferrio members (the Rust `testapp` with
+// REDIS_URL) and Node members (`node-member.mjs`, socket.io 4.8 + @socket.io/redis-adapter 8.3)
+// sharing one Redis, driven by socket.io-client.
+//
+// - startRedis(): a private redis-server on a free loopback port (no persistence, foreground,
+//   killed by PID afterwards); fails loudly when redis-server is missing.
+// - Bus: a PSUBSCRIBE '*' sniffer that records every Pub/Sub message (channel + bytes), so a
+//   failing assertion can show what actually travelled.
+// - startFerrio() / startNodeMember(): spawn a member, wait (<= 10 s) for
+//   `ferrio listening on http://127.0.0.1:<port>`, kill its process group afterwards.
+// - bounded waits everywhere; every timeout message says what was awaited.
+//
+// Env: FERRIO_BIN_DIR (required for ferrio members: the directory holding `testapp`),
+// REDIS_SERVER (path of redis-server, default: found on PATH), FERRIO_TEST_VERBOSE=1 copies
+// the members' and redis-server's output to stderr.
+
+import { spawn, execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+import { createClient } from "redis";
+import { io } from "socket.io-client";
+import notepack from "notepack.io";
+
+export { io, createClient, notepack };
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const READY_RE = /ferrio listening on (http:\/\/[^\s/]+:(\d+))/;
+const START_TIMEOUT_MS = 10_000;
+const KEEP = 64 * 1024;
+const VERBOSE = !!process.env.FERRIO_TEST_VERBOSE;
+
+export const PREFIX = "socket.io";
+export const REQUEST_CHANNEL = `${PREFIX}-request#/#`;
+export const RESPONSE_CHANNEL = `${PREFIX}-response#/#`;
+export const BROADCAST_PATTERN = `${PREFIX}#/#*`;
+
+// ---------------------------------------------------------------------------
+// bounded waiting
+// ---------------------------------------------------------------------------
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function withTimeout(promise, ms, message) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${message}`)), ms);
+  });
+  return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Poll `fn` until it returns a truthy value (returned); throws after `ms`. */
+export async function waitUntil(fn, ms, message, intervalMs = 25) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${ms} ms: ${message}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// processes
+// ---------------------------------------------------------------------------
+
+const live = new Set();
+process.on("exit", () => {
+  for (const child of live) killTree(child, "SIGKILL");
+});
+// The test runner ends a file that overruns its timeout with a signal: take the members and
+// redis-server (each in its own process group) along.
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) {
+  process.once(signal, () => {
+    for (const child of live) killTree(child, "SIGKILL");
+    process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[signal] ?? 0));
+  });
+}
+
+function killTree(child, signal = "SIGKILL") {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Redis
+// ---------------------------------------------------------------------------
+
+function redisServerPath() {
+  if (process.env.REDIS_SERVER) {
+    if (!existsSync(process.env.REDIS_SERVER)) {
+      throw new Error(`REDIS_SERVER=${process.env.REDIS_SERVER} does not exist`);
+    }
+    return process.env.REDIS_SERVER;
+  }
+  for (const dir of (process.env.PATH ?? "").split(":").concat(["/usr/bin", "/usr/local/bin"])) {
+    const p = path.join(dir || ".", "redis-server");
+    if (existsSync(p)) return p;
+  }
+  throw new Error(
+    "redis-server is not installed: the Redis scale-out tests need it " +
+      "(Debian: `apt-get install redis-server`; or set REDIS_SERVER=/path/to/redis-server)",
+  );
+}
+
+/** A quiet node-redis client that never reconnects (errors are kept, not thrown as events). */
+export function redisClient(url, opts = {}) {
+  const c = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 2000 }, ...opts });
+  c.lastError = null;
+  c.on("error", (err) => {
+    c.lastError = err;
+  });
+  return c;
+}
+
+async function pingOnce(url) {
+  const c = redisClient(url);
+  try {
+    await withTimeout(c.connect(), 1000, "redis connect");
+    return (await withTimeout(c.ping(), 1000, "redis PING")) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    try {
+      await c.disconnect();
+    } catch {
+      /* ignore */
+    }
+  }
+}
+
+/**
+ * Start a private redis-server on a free loopback port; resolves once it answers PING.
+ * Returns {port, url, client (a connected node-redis client), numsub(ch), stop()}.
+ */
+export async function startRedis() {
+  const bin = redisServerPath();
+  let lastErr;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const child = spawn(
+      bin,
+      [
+        "--port", String(port),
+        "--bind", "127.0.0.1",
+        "--save", "",
+        "--appendonly", "no",
+        "--daemonize", "no",
+        "--protected-mode", "yes",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"], detached: true },
+    );
+    live.add(child);
+    let output = "";
+    let exited = null;
+    const onData = (chunk) => {
+      output = (output + chunk).slice(-KEEP);
+      if (VERBOSE) process.stderr.write(`[redis:${port}] ${chunk}`);
+    };
+    child.stdout.setEncoding("utf8").on("data", onData);
+    child.stderr.setEncoding("utf8").on("data", onData);
+    const exitedP = new Promise((resolve) =>
+      child.on("exit", (code, signal) => {
+        live.delete(child);
+        exited = { code, signal };
+        resolve(exited);
+      }),
+    );
+    child.on("error", (err) => {
+      exited = { error: err.message };
+    });
+    const url = `redis://127.0.0.1:${port}`;
+    const deadline = Date.now() + 10_000;
+    let up = false;
+    while (Date.now() < deadline && !exited) {
+      if (await pingOnce(url)) {
+        up = true;
+        break;
+      }
+      await sleep(50);
+    }
+    if (!up) {
+      killTree(child);
+      lastErr = new Error(
+        `redis-server (${bin}) on port ${port} did not answer PING within 10 s ` +
+          `(exit: ${JSON.stringify(exited)}); output:\n${output}`,
+      );
+      continue;
+    }
+    const client = redisClient(url, { name: "ferrio-test-admin" });
+    await client.connect();
+    const redis = {
+      port,
+      url,
+      client,
+      get output() {
+        return output;
+      },
+      /** PUBSUB NUMSUB for one channel. */
+      async numsub(channel) {
+        const r = await client.sendCommand(["PUBSUB", "NUMSUB", channel]);
+        return Number(r[1]);
+      },
+      async channels(pattern = "*") {
+        return (await client.sendCommand(["PUBSUB", "CHANNELS", pattern])).sort();
+      },
+      async stop() {
+        try {
+          await client.disconnect();
+        } catch {
+          /* ignore */
+        }
+        if (!exited) {
+          killTree(child, "SIGTERM");
+          await withTimeout(exitedP, 3000, "redis-server to exit").catch(() => {
+            killTree(child, "SIGKILL");
+            return withTimeout(exitedP, 3000, "redis-server to exit after SIGKILL");
+          });
+        }
+      },
+    };
+    return redis;
+  }
+  throw lastErr;
+}
+
+// ---------------------------------------------------------------------------
+// the bus sniffer: every Pub/Sub message, for evidence
+// ---------------------------------------------------------------------------
+
+/** Describe one message: JSON text if it starts with `{`, else the MessagePack decoding. */
+export function decodeMessage(buf) {
+  if (buf.length && buf[0] === 0x7b) {
+    const text = buf.toString("utf8");
+    try {
+      return { enc: "json", value: JSON.parse(text) };
+    } catch {
+      return { enc: "bad-json", value: text };
+    }
+  }
+  try {
+    return { enc: "msgpack", value: notepack.decode(buf) };
+  } catch (err) {
+    return { enc: "undecodable", value: `(${err.message})` };
+  }
+}
+
+function show(value) {
+  return JSON.stringify(value, (k, v) => {
+    if (v && v.type === "Buffer" && Array.isArray(v.data)) return `<bin ${Buffer.from(v.data).toString("hex")}>`;
+    if (Buffer.isBuffer(v)) return `<bin ${v.toString("hex")}>`;
+    return v;
+  });
+}
+
+export class Bus {
+  static async start(redis) {
+    const bus = new Bus();
+    bus.client = redisClient(redis.url, { name: "ferrio-test-bus" });
+    await bus.client.connect();
+    await bus.client.pSubscribe(
+      "*",
+      (message, channel) => {
+        bus.messages.push({ seq: ++bus.seq, at: Date.now(), channel: channel.toString("utf8"), bytes: Buffer.from(message) });
+        if (bus.messages.length > 5000) bus.messages.splice(0, 1000);
+      },
+      true,
+    );
+    return bus;
+  }
+
+  constructor() {
+    this.messages = [];
+    this.seq = 0;
+  }
+
+  /** A position: messages received after it can be listed with since(). */
+  mark() {
+    return this.seq;
+  }
+
+  since(mark) {
+    return this.messages.filter((m) => m.seq > mark);
+  }
+
+  /** Human-readable list of the messages after `mark` (at most `max`, each cut to `width`). */
+  describe(mark = 0, { max = 25, width = 600, filter } = {}) {
+    let msgs = this.since(mark);
+    if (filter) msgs = msgs.filter(filter);
+    if (!msgs.length) return "  (no Pub/Sub message on the bus)";
+    const lines = msgs.slice(-max).map((m) => {
+      const d = decodeMessage(m.bytes);
+      const hex = m.bytes.subarray(0, 48).toString("hex") + (m.bytes.length > 48 ? "…" : "");
+      return `  ${m.channel} [${d.enc}, ${m.bytes.length} B] ${show(d.value).slice(0, width)}\n      hex ${hex}`;
+    });
+    if (msgs.length > max) lines.unshift(`  (${msgs.length - max} earlier messages left out)`);
+    return lines.join("\n");
+  }
+
+  async stop() {
+    try {
+      await this.client.disconnect();
+    } catch {
+      /* ignore */
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// members
+// ---------------------------------------------------------------------------
+
+function binDir() {
+  const dir = process.env.FERRIO_BIN_DIR;
+  if (!dir) {
+    throw new Error(
+      "FERRIO_BIN_DIR is not set: point it at the directory holding the ferrio `testapp` " +
+        "binary, e.g. FERRIO_BIN_DIR=target/debug",
+    );
+  }
+  return path.resolve(dir);
+}
+
+class Member {
+  constructor(kind, name, child) {
+    this.kind = kind; // "ferrio" | "node"
+    this.name = name;
+    this.child = child;
+    this.url = null;
+    this.stdout = "";
+    this.stderr = "";
+    this.exit = null;
+    this.stopping = false;
+    this.clients = new Set();
+    this.exited = new Promise((resolve) => {
+      child.on("exit", (code, signal) => {
+        live.delete(child);
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+      child.on("error", (error) => {
+        if (child.pid === undefined && !this.exit) {
+          this.exit = { code: null, signal: null, error: error.message };
+          resolve(this.exit);
+        }
+      });
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk) => {
+      this.stderr = (this.stderr + chunk).slice(-KEEP);
+      if (VERBOSE) process.stderr.write(`[${this.name}] ${chunk}`);
+    });
+    child.stdout.setEncoding("utf8").on("data", (chunk) => {
+      this.stdout = (this.stdout + chunk).slice(-KEEP);
+      if (VERBOSE) process.stderr.write(`[${this.name}] ${chunk}`);
+      if (!this.url) {
+        const m = READY_RE.exec(this.stdout);
+        if (m) {
+          this.url = m[1];
+          this.port = Number(m[2]);
+          this._onReady?.();
+        }
+      }
+    });
+  }
+
+  describe() {
+    const status = this.exit
+      ? this.exit.error
+        ? `failed to start: ${this.exit.error}`
+        : `exited (code ${this.exit.code}, signal ${this.exit.signal})`
+      : "running";
+    return `${this.name} [${status}] stderr (tail):\n${this.stderr.slice(-4000) || "(empty)"}`;
+  }
+
+  _ready() {
+    return new Promise((resolve, reject) => {
+      if (this.url) return resolve();
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${this.name} did not print "ferrio listening on http://127.0.0.1:<port>" within ` +
+                `${START_TIMEOUT_MS} ms; stdout: ${JSON.stringify(this.stdout.slice(-2000))}; ${this.describe()}`,
+            ),
+          ),
+        START_TIMEOUT_MS,
+      );
+      this._onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.exited.then(() =>
+        setTimeout(() => {
+          clearTimeout(timer);
+          reject(new Error(`${this.name} exited before listening; ${this.describe()}`));
+        }, 50),
+      );
+    });
+  }
+
+  /** A socket.io-client socket on this member (not awaited; never reconnects). */
+  socket(opts = {}) {
+    const s = io(this.url, {
+      forceNew: true,
+      reconnection: false,
+      timeout: 5000,
+      transports: ["websocket"],
+      ...opts,
+    });
+    this.clients.add(s);
+    return s;
+  }
+
+  /** A connected client with an event recorder: {s, id, rec, member}. */
+  async client(label, opts = {}) {
+    const s = this.socket(opts);
+    await connected(s);
+    return { s, id: s.id, rec: recorder(s), label, member: this };
+  }
+
+  async kill() {
+    this.stopping = true;
+    if (!this.exit && this.child.pid !== undefined) killTree(this.child, "SIGKILL");
+    await withTimeout(this.exited, 5000, `${this.name} to exit after SIGKILL`);
+  }
+
+  /** Close the clients, kill the process; throws if it had died on its own. */
+  async stop() {
+    for (const s of this.clients) {
+      try {
+        s.disconnect();
+        s.io._close?.();
+      } catch {
+        /* ignore */
+      }
+    }
+    this.clients.clear();
+    const crashed = this.exit && !this.stopping;
+    await this.kill();
+    if (crashed) throw new Error(`${this.name} died during the tests; ${this.describe()}`);
+  }
+
+  assertAlive() {
+    assert.equal(this.exit, null, `${this.name} is expected to be running; ${this.describe()}`);
+  }
+}
+
+function spawnMember(kind, name, cmd, args, env) {
+  const childEnv = { ...process.env, RUST_BACKTRACE: "1" };
+  for (const k of ["PING_INTERVAL_MS", "PING_TIMEOUT_MS", "MAX_PAYLOAD", "TRANSPORTS", "CORS_ORIGINS"]) {
+    delete childEnv[k];
+  }
+  for (const [k, v] of Object.entries(env)) childEnv[k] = String(v);
+  childEnv.PORT = "0";
+  const child = spawn(cmd, args, { env: childEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  live.add(child);
+  return new Member(kind, name, child);
+}
+
+async function ready(member) {
+  try {
+    await member._ready();
+  } catch (err) {
+    await member.kill().catch(() => {});
+    throw err;
+  }
+  return member;
+}
+
+/** The Rust testapp with REDIS_URL set (so it uses the Redis adapter). */
+export async function startFerrio(redis, { name = "ferrio", env = {} } = {}) {
+  const bin = path.join(binDir(), "testapp");
+  if (!existsSync(bin)) throw new Error(`ferrio binary not found: ${bin}`);
+  return ready(spawnMember("ferrio", name, bin, [], { REDIS_URL: redis.url, ...env }));
+}
+
+/** node-member.mjs: socket.io 4.8 + @socket.io/redis-adapter on the same Redis. */
+export async function startNodeMember(redis, { name = "node", env = {} } = {}) {
+  return ready(
+    spawnMember("node", name, process.execPath, [path.join(HERE, "node-member.mjs")], {
+      REDIS_URL: redis.url,
+      ...env,
+    }),
+  );
+}
+
+/**
+ * Start Redis, the bus sniffer and members of the given kinds, e.g. ["ferrio", "node"].
+ * Waits (bounded, tolerant) until `PUBSUB NUMSUB socket.io-request#/#` reaches the member
+ * count, so that the members are subscribed before the tests run; `serverCountReached`
+ * says whether it did (the server-count tests assert it).
+ */
+export async function startCluster(kinds, { env = {} } = {}) {
+  const redis = await startRedis();
+  const cluster = { redis, bus: null, members: [], serverCountReached: false };
+  try {
+    cluster.bus = await Bus.start(redis);
+    let n = { ferrio: 0, node: 0 };
+    for (const kind of kinds) {
+      const name = `${kind}${++n[kind]}`;
+      const m =
+        kind === "ferrio"
+          ? await startFerrio(redis, { name, env: env[kind] ?? {} })
+          : await startNodeMember(redis, { name, env: env[kind] ?? {} });
+      cluster.members.push(m);
+    }
+    cluster.serverCountReached = await waitUntil(
+      async () => (await redis.numsub(REQUEST_CHANNEL)) >= kinds.length,
+      3000,
+      "server count",
+    ).then(
+      () => true,
+      () => false,
+    );
+    await sleep(100);
+  } catch (err) {
+    await stopCluster(cluster).catch(() => {});
+    throw err;
+  }
+  cluster.stop = () => stopCluster(cluster);
+  return cluster;
+}
+
+async function stopCluster(cluster) {
+  const errors = [];
+  for (const m of cluster.members) {
+    await m.stop().catch((e) => errors.push(e));
+  }
+  await cluster.bus?.stop();
+  await cluster.redis.stop().catch((e) => errors.push(e));
+  if (errors.length) throw errors[0];
+}
+
+// ---------------------------------------------------------------------------
+// clients
+// ---------------------------------------------------------------------------
+
+export function connected(socket, ms = 5000) {
+  if (socket.connected) return Promise.resolve(socket);
+  let onConnect, onError;
+  const p = new Promise((resolve, reject) => {
+    onConnect = () => resolve(socket);
+    onError = (err) => reject(new Error(`connect_error: ${err.message}`));
+    socket.once("connect", onConnect);
+    socket.once("connect_error", onError);
+  });
+  return withTimeout(p, ms, "socket to connect").finally(() => {
+    socket.off("connect", onConnect);
+    socket.off("connect_error", onError);
+  });
+}
+
+/** Emit with an ack; rejects with a clear message when no ack comes within `ms`. */
+export async function ack(socket, event, ...args) {
+  return ackWithin(3000, socket, event, ...args);
+}
+
+export async function ackWithin(ms, socket, event, ...args) {
+  try {
+    return await socket.timeout(ms).emitWithAck(event, ...args);
+  } catch (err) {
+    throw new Error(`no ack for "${event}" within ${ms} ms (socket ${socket.id ?? "?"}): ${err.message}`);
+  }
+}
+
+/** Record every event a client socket receives. */
+export function recorder(socket) {
+  const events = [];
+  const waiters = new Set();
+  socket.onAny((name, ...args) => {
+    events.push({ name, args, at: Date.now() });
+    for (const w of waiters) w();
+  });
+  const of = (name) => events.filter((e) => e.name === name).map((e) => e.args);
+  return {
+    events,
+    of,
+    waitFor(name, count = 1, ms = 3000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (of(name).length >= count) {
+            cleanup();
+            resolve(of(name));
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(
+            new Error(
+              `timed out after ${ms} ms: expected ${count} "${name}" event(s), got ${of(name).length}`,
+            ),
+          );
+        }, ms);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// values
+// ---------------------------------------------------------------------------
+
+export function isBinary(x) {
+  return Buffer.isBuffer(x) || x instanceof ArrayBuffer || ArrayBuffer.isView(x);
+}
+
+/** Replace binary values by {$bin: hex} so deepEqual compares contents whatever the JS type. */
+export function normalizeBinary(value) {
+  if (isBinary(value)) {
+    const buf = Buffer.isBuffer(value)
+      ? value
+      : value instanceof ArrayBuffer
+        ? Buffer.from(value)
+        : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    return { $bin: buf.toString("hex") };
+  }
+  if (Array.isArray(value)) return value.map(normalizeBinary);
+  if (value && typeof value === "object") {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) out[k] = normalizeBinary(v);
+    return out;
+  }
+  return value;
+}
+
+export const ABSENCE_WAIT_MS = 250;
+
+/**
+ * Check who received `event`: every client in `yes` exactly once with `args` (binary compared
+ * by content), every other client in `all` not at all. On failure the message lists the
+ * Pub/Sub traffic since `mark` (bus evidence).
+ */
+export async function expectDelivery({ all, yes, event, args, bus, mark, ms = 3000 }) {
+  const yesSet = new Set(yes);
+  const evidence = () => (bus ? `\nPub/Sub since the action:\n${bus.describe(mark)}` : "");
+  for (const c of yes) {
+    await c.rec.waitFor(event, 1, ms).catch((err) => {
+      throw new Error(
+        `${c.label} (${c.member.name}, ${c.id}) should have received "${event}": ${err.message}${evidence()}`,
+      );
+    });
+  }
+  await sleep(ABSENCE_WAIT_MS);
+  for (const c of all) {
+    const got = c.rec.of(event);
+    if (yesSet.has(c)) {
+      assert.equal(got.length, 1, `${c.label} (${c.member.name}) must receive "${event}" exactly once, got ${got.length}${evidence()}`);
+      assert.deepEqual(
+        normalizeBinary(got[0]),
+        normalizeBinary(args),
+        `${c.label} (${c.member.name}): args of "${event}"${evidence()}`,
+      );
+    } else {
+      assert.equal(got.length, 0, `${c.label} (${c.member.name}) must NOT receive "${event}" (got ${got.length})${evidence()}`);
+    }
+  }
+}
+
+let seq = 0;
+/** A fresh event name, unique within the process. */
+export const freshEvent = (tag) => `${tag}-${process.pid}-${++seq}`;
+
+/** Close every client of every member (between tests). */
+export function closeClients(members) {
+  for (const m of members) {
+    for (const s of m.clients) {
+      try {
+        s.disconnect();
+      } catch {
+        /* ignore */
+      }
+    }
+    m.clients.clear();
+  }
+}
+
+/** `which` for messages in test output. */
+export function redisVersion() {
+  try {
+    return execFileSync(redisServerPath(), ["--version"], { encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+}

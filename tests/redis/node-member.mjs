@@ -1,0 +1,155 @@
+// A Node cluster member for the Redis scale-out tests: socket.io 4.8 with
+// `createAdapter(pub, sub)` from @socket.io/redis-adapter 8.3 (classic Pub/Sub), implementing
+// the events of ferrio's `testapp` (tests/src/bin/testapp.rs) with the same semantics, across
+// the cluster. Prints `ferrio listening on http://127.0.0.1:<port>` once its adapter is
+// subscribed.
+//
+// Env: REDIS_URL (required), PORT (0 = any free port), REDIS_KEY (adapter prefix, default
+// `socket.io`), REQUESTS_TIMEOUT_MS (adapter requestsTimeout, default 5000),
+// PUBLISH_ON_SPECIFIC_RESPONSE_CHANNEL=1, PING_INTERVAL_MS (300), PING_TIMEOUT_MS (200).
+//
+// Events (all acknowledged):
+//   join(room | rooms) / leave(room | rooms) / leave-all / rooms → sorted rooms of the socket
+//   room-sockets(room) → sorted ids of `(await io.in(room).fetchSockets())`, or {error}
+//   all-rooms → sorted `io.of("/").adapter.allRooms()`, or {error}
+//   broadcast({to, except, includeSelf, event, args}) → "done"
+//     includeSelf false: socket.to(to).except(except) (the sender excluded)
+//     includeSelf true:  io.to(to).except(except)
+//   emit-to-sid({sid, event, args}) → "done" (io.to(sid))
+//   server-emit({event, args}) → "scheduled" (io.emit 10 ms later)
+//   call-room({room, event, args, timeoutMs}) → {responses: [first ack arg of each client,
+//     sorted by JSON], error: null | message} (io.in(room).timeout(ms).emit with a callback:
+//     the cluster protocol carries neither the socket id nor more than the first argument)
+//   disconnect-room(room) → "done" (io.in(room).disconnectSockets())
+//   close-room(room) → "done" (io.in(room).socketsLeave(room))
+//   whoami → socket.id; echo(...args) → args; disconnect-me
+
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+import { createAdapter } from "@socket.io/redis-adapter";
+import { createClient } from "redis";
+
+const env = (name, dflt) => process.env[name] ?? dflt;
+const REDIS_URL = env("REDIS_URL");
+if (!REDIS_URL) {
+  console.error("node-member: REDIS_URL is required");
+  process.exit(2);
+}
+
+const pub = createClient({ url: REDIS_URL, name: `node-member-${process.pid}-pub` });
+const sub = createClient({ url: REDIS_URL, name: `node-member-${process.pid}-sub` });
+for (const c of [pub, sub]) c.on("error", (err) => console.error("redis error:", err.message));
+await Promise.all([pub.connect(), sub.connect()]);
+
+const httpServer = createServer();
+const io = new Server(httpServer, {
+  pingInterval: Number(env("PING_INTERVAL_MS", 300)),
+  pingTimeout: Number(env("PING_TIMEOUT_MS", 200)),
+  cors: { origin: true },
+  adapter: createAdapter(pub, sub, {
+    key: env("REDIS_KEY", "socket.io"),
+    requestsTimeout: Number(env("REQUESTS_TIMEOUT_MS", 5000)),
+    publishOnSpecificResponseChannel: env("PUBLISH_ON_SPECIFIC_RESPONSE_CHANNEL", "") === "1",
+  }),
+});
+
+const asList = (rooms) => (Array.isArray(rooms) ? rooms : [rooms]);
+const sortedRooms = (socket) => [...socket.rooms].sort();
+const sortByJson = (list) =>
+  [...list].sort((a, b) => {
+    const x = JSON.stringify(a);
+    const y = JSON.stringify(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+const reply = (cb, value) => {
+  if (typeof cb === "function") cb(value);
+};
+
+io.on("connection", (socket) => {
+  socket.on("join", (rooms, cb) => {
+    socket.join(asList(rooms));
+    reply(cb, sortedRooms(socket));
+  });
+  socket.on("leave", (rooms, cb) => {
+    for (const r of asList(rooms)) socket.leave(r);
+    reply(cb, sortedRooms(socket));
+  });
+  socket.on("leave-all", (cb) => {
+    for (const r of [...socket.rooms]) if (r !== socket.id) socket.leave(r);
+    reply(cb, sortedRooms(socket));
+  });
+  socket.on("rooms", (cb) => reply(cb, sortedRooms(socket)));
+  socket.on("whoami", (cb) => reply(cb, socket.id));
+  socket.on("echo", (...args) => {
+    const cb = typeof args[args.length - 1] === "function" ? args.pop() : null;
+    if (cb) cb(...args);
+  });
+  socket.on("disconnect-me", () => socket.disconnect(true));
+
+  socket.on("room-sockets", async (room, cb) => {
+    try {
+      const sockets = await io.in(room).fetchSockets();
+      reply(cb, sockets.map((s) => s.id).sort());
+    } catch (err) {
+      reply(cb, { error: err.message });
+    }
+  });
+  socket.on("all-rooms", async (cb) => {
+    try {
+      reply(cb, [...(await io.of("/").adapter.allRooms())].sort());
+    } catch (err) {
+      reply(cb, { error: err.message });
+    }
+  });
+
+  socket.on("broadcast", (req, cb) => {
+    const to = req.to ?? [];
+    const except = req.except ?? [];
+    const args = req.args ?? [];
+    const op = req.includeSelf ? io.to(to) : socket.to(to);
+    op.except(except).emit(req.event, ...args);
+    reply(cb, "done");
+  });
+  socket.on("emit-to-sid", (req, cb) => {
+    io.to(req.sid).emit(req.event, ...(req.args ?? []));
+    reply(cb, "done");
+  });
+  socket.on("server-emit", (req, cb) => {
+    setTimeout(() => io.emit(req.event, ...(req.args ?? [])), 10);
+    reply(cb, "scheduled");
+  });
+  socket.on("call-room", (req, cb) => {
+    const target = req.room ? io.in(req.room) : io;
+    target.timeout(Number(req.timeoutMs)).emit(req.event, ...(req.args ?? []), (err, responses) => {
+      reply(cb, { responses: sortByJson(responses ?? []), error: err ? err.message : null });
+    });
+  });
+  socket.on("disconnect-room", (room, cb) => {
+    io.in(room).disconnectSockets();
+    reply(cb, "done");
+  });
+  socket.on("close-room", (room, cb) => {
+    io.in(room).socketsLeave(room);
+    reply(cb, "done");
+  });
+});
+
+// The adapter subscribes without waiting; a SUBSCRIBE issued after it on the same connection
+// returns only once Redis has processed the adapter's subscriptions, so that after this no
+// broadcast or request can be missed.
+const probe = `node-member-ready#${process.pid}#${Date.now()}`;
+await sub.subscribe(probe, () => {});
+await sub.unsubscribe(probe);
+
+httpServer.listen(Number(env("PORT", 0)), "127.0.0.1", () => {
+  const { address, port } = httpServer.address();
+  console.log(`ferrio listening on http://${address}:${port}`);
+});
+
+const shutdown = async () => {
+  io.close();
+  await Promise.allSettled([pub.quit(), sub.quit()]);
+  process.exit(0);
+};
+process.on("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);
