@@ -82,7 +82,7 @@ async fn click_gold(io: SocketIo, socket: Socket<Game>) -> Result<(), ferrio::Ac
         .unwrap();
     let pong: Pong = socket.emit_with_ack(Ping).await?;
     let _ = pong.at_ms;
-    let replies: Vec<(ferrio::Sid, Result<Pong, ferrio::AckError>)> =
+    let replies: Vec<(Option<ferrio::Sid>, Result<Pong, ferrio::AckError>)> =
         socket.broadcast().emit_with_ack(Ping).unwrap().collect().await;
     let _ = replies;
     // The escape hatch: events outside the schema, named by strings.
