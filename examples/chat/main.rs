@@ -6,6 +6,8 @@
 //!   go to everyone in the room; a client's plain `send()` is printed, as the seed does.
 //! - `/user`: `user-connected` is broadcast to everyone as `new-user`, asking each client to
 //!   acknowledge; the new user then learns how many did (`seen-by`).
+//!
+//! With `REDIS_URL` set, several chat processes share their rooms through that Redis.
 
 #[path = "../common.rs"]
 mod common;
@@ -93,7 +95,13 @@ async fn user_connected(socket: Socket, io: SocketIo, user: NewUser) {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     common::init_tracing();
-    let io = SocketIo::builder()
+    let mut builder = SocketIo::builder();
+    // REDIS_URL spreads the chat over several processes sharing one Redis.
+    if let Ok(url) = std::env::var("REDIS_URL") {
+        let redis = ferrio::Redis::connect(&url).await.map_err(std::io::Error::other)?;
+        builder = builder.adapter(redis.adapter());
+    }
+    let io = builder
         .cors(Cors::Any)
         .transports([Transport::Polling, Transport::Websocket])
         .serve_client(common::client_script(common::Client::V4))
