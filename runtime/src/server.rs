@@ -23,6 +23,7 @@ use crate::error::SendError;
 use crate::extensions::StateMap;
 use crate::namespace::{ErrorHandler, Namespace, NamespaceBuilder};
 use crate::operators::{BroadcastOperator, IntoRooms};
+use crate::payload::Payload;
 use crate::serve::{App, ResponseFuture, ShutdownFuture};
 use crate::socket::Socket;
 
@@ -40,8 +41,12 @@ pub(crate) struct Shared {
     pub(crate) state: StateMap,
     pub(crate) config: Config,
     client_script: Option<ClientScript>,
+    pub(crate) server_events: HashMap<String, ServerEventListener>,
     engine: Weak<Engine<Dispatcher>>,
 }
+
+/// A listener of events sent by the other servers of a cluster.
+pub(crate) type ServerEventListener = Arc<dyn Fn(Payload) + Send + Sync>;
 
 /// The Socket.IO server handle: cheap to clone, usable from any task, inside a handler or
 /// outside (take it as a handler parameter, or keep a clone).
@@ -97,6 +102,7 @@ impl SocketIo {
             state: StateMap::default(),
             adapter: Box::new(LocalAdapter::new),
             client_script: None,
+            server_events: HashMap::new(),
             routes: Routes::Annotated,
             default_error: None,
             required_state: Vec::new(),
@@ -179,6 +185,46 @@ impl SocketIo {
     /// As [`BroadcastOperator::emit`].
     pub fn send<T: Serialize>(&self, args: T) -> Result<(), SendError> {
         self.main().send(args)
+    }
+
+    /// Sends an event to the other servers of the cluster, as Node's `io.serverSideEmit`:
+    /// their [`on_server_event`](SocketIoBuilder::on_server_event) listeners receive it.
+    /// On a single server (the in-memory adapter) nobody hears it. A tuple is several
+    /// arguments, `()` none, anything else one.
+    ///
+    /// # Errors
+    ///
+    /// The arguments do not serialize.
+    pub fn server_side_emit<T: Serialize>(&self, event: &str, args: T) -> Result<(), SendError> {
+        let encoded = crate::socketio::packet::encode_event("/", event, &args, None)?;
+        let args = crate::socketio::packet::decode(
+            encoded.text.as_str().get(1..).unwrap_or_default(),
+            encoded.attachments.len(),
+        );
+        let args = match args {
+            Ok(crate::socketio::packet::Decoded::Complete(packet)) => match packet.body {
+                crate::socketio::packet::Body::Event { args, .. } => args,
+                _ => return Ok(()),
+            },
+            Ok(crate::socketio::packet::Decoded::Partial(mut partial)) => {
+                match encoded
+                    .attachments
+                    .into_iter()
+                    .find_map(|data| partial.push(data))
+                {
+                    Some(crate::socketio::packet::Packet {
+                        body: crate::socketio::packet::Body::Event { args, .. },
+                        ..
+                    }) => args,
+                    _ => return Ok(()),
+                }
+            }
+            Err(_) => return Ok(()),
+        };
+        if let Some(namespace) = self.shared().namespaces.get("/") {
+            namespace.adapter.server_side_emit(event, &Payload(args));
+        }
+        Ok(())
     }
 
     /// A connected socket of a namespace, by id.
@@ -293,6 +339,7 @@ pub struct SocketIoBuilder {
     state: StateMap,
     adapter: Box<dyn AdapterFactory>,
     client_script: Option<ClientScript>,
+    server_events: HashMap<String, ServerEventListener>,
     routes: Routes,
     default_error: Option<ErrorHandler>,
     /// State that annotated namespace classes need: its type, and who needs it.
@@ -406,6 +453,18 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Listens to an event that another server of the cluster sent with
+    /// [`SocketIo::server_side_emit`] (or Node's `io.serverSideEmit`); the listener gets its
+    /// arguments.
+    pub fn on_server_event<F>(mut self, event: &str, listener: F) -> Self
+    where
+        F: Fn(Payload) + Send + Sync + 'static,
+    {
+        self.server_events
+            .insert(event.to_owned(), Arc::new(listener));
+        self
+    }
+
     /// Serves the socket.io client bundle at `<path>socket.io.js`, as Node's `serveClient`
     /// does, so that pages need no CDN.
     pub fn serve_client(mut self, script: ClientScript) -> Self {
@@ -465,6 +524,7 @@ impl SocketIoBuilder {
             state,
             adapter,
             client_script,
+            server_events,
             routes: _,
             default_error,
             required_state,
@@ -494,6 +554,7 @@ impl SocketIoBuilder {
                 state,
                 config,
                 client_script,
+                server_events,
                 engine: engine.clone(),
             });
             Engine::new(engine_config, Dispatcher(shared))

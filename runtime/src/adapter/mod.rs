@@ -24,6 +24,7 @@ use crate::ack::AckStream;
 use crate::engineio::Frame;
 use crate::error::SendError;
 use crate::namespace::Namespace;
+use crate::payload::Payload;
 
 /// A room name. Every socket is in the room named by its own id.
 pub type Room = Arc<str>;
@@ -96,6 +97,13 @@ pub trait Adapter: Send + Sync + 'static {
 
     /// Disconnects the addressed sockets (and their whole connection when `close`).
     fn disconnect_sockets(&self, options: &BroadcastOptions, close: bool);
+
+    /// Sends an event to the other servers of the cluster (Node's `serverSideEmit`), whose
+    /// [`SocketIoBuilder::on_server_event`](crate::SocketIoBuilder::on_server_event) listeners
+    /// receive it. A single server has no one to tell: the default does nothing.
+    fn server_side_emit(&self, event: &str, args: &Payload) {
+        let _ = (event, args);
+    }
 }
 
 /// Creates the adapter of each namespace.

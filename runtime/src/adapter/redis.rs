@@ -41,6 +41,7 @@ mod request {
     pub(super) const REMOTE_LEAVE: u64 = 3;
     pub(super) const REMOTE_DISCONNECT: u64 = 4;
     pub(super) const REMOTE_FETCH: u64 = 5;
+    pub(super) const SERVER_SIDE_EMIT: u64 = 6;
 }
 
 /// A connection to Redis shared by every namespace of a server: one publisher, one
@@ -490,8 +491,29 @@ fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
                 .collect();
             respond(json!({ "requestId": request_id, "sockets": sockets }));
         }
-        // Server-side emits reach listeners ferrio does not have yet; unknown types are
-        // ignored, as Node does.
+        Some(request::SERVER_SIDE_EMIT) => {
+            let Some(Value::Array(data)) = request.get("data") else {
+                return;
+            };
+            let Some((event, args)) = data.split_first() else {
+                return;
+            };
+            let Some(event) = event.as_str() else { return };
+            let listener = ns
+                .shared
+                .upgrade()
+                .and_then(|shared| shared.server_events.get(event).cloned());
+            tracing::debug!(%event, listening = listener.is_some(), "server-side emit from the cluster");
+            // Without a listener there is no answer, as in Node; ferrio's listeners do not
+            // acknowledge yet, so a requester that asked for one waits out its timeout.
+            if let Some(listener) = listener {
+                listener(Payload(crate::socketio::packet::Args {
+                    values: args.to_vec(),
+                    attachments: Vec::new(),
+                }));
+            }
+        }
+        // Unknown types are ignored, as Node does.
         _ => {}
     }
 }
@@ -717,6 +739,19 @@ impl Adapter for RedisAdapter {
             let rooms: Vec<String> = rooms.iter().map(|r| r.to_string()).collect();
             self.request(json!({ "uid": self.redis.0.uid, "type": request::REMOTE_LEAVE, "opts": self.remote_options(options), "rooms": rooms }));
         }
+    }
+
+    fn server_side_emit(&self, event: &str, args: &Payload) {
+        // Node sends server-side emits as JSON: binary arguments travel as arrays of bytes.
+        let mut data = vec![Value::from(event)];
+        data.extend(
+            args.values()
+                .iter()
+                .map(|value| serde_json::to_value(args.with_binary(value)).unwrap_or(Value::Null)),
+        );
+        self.request(
+            json!({ "uid": self.redis.0.uid, "type": request::SERVER_SIDE_EMIT, "data": data }),
+        );
     }
 
     fn disconnect_sockets(&self, options: &BroadcastOptions, close: bool) {

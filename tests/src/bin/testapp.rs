@@ -2,7 +2,9 @@
 //! `tests/js/`. Each event asks the server to do one thing and acknowledges the outcome, so a
 //! test can act as a client and check what every other client saw.
 //!
-//! `whoami` acknowledges the socket's id as the server knows it.
+//! `whoami` acknowledges the socket's id as the server knows it. `server-side-emit` ({event,
+//! args}) sends an event to the other servers of a cluster; their `announce` listener tells
+//! their own clients with `announced`.
 //!
 //! Environment: `PORT` (0 picks a free port), `PING_INTERVAL_MS` (300), `PING_TIMEOUT_MS`
 //! (200), `MAX_PAYLOAD` (1000000), `TRANSPORTS` (`polling,websocket`), `CORS_ORIGINS` (a
@@ -22,6 +24,9 @@ use ferrio::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+/// The server handle, for the server-side event listener.
+static ANNOUNCER: std::sync::OnceLock<SocketIo> = std::sync::OnceLock::new();
 
 /// The disconnect reason of every socket that left, by id.
 #[derive(Clone, Default)]
@@ -269,6 +274,17 @@ async fn call_room(socket: Socket, Data(request): Data<Call>, payload: Payload, 
     let _ = ack.send(replies);
 }
 
+/// Sends `{event, args}` to the other servers of the cluster.
+async fn server_side_emit(
+    io: SocketIo,
+    Data(request): Data<Broadcast>,
+    payload: Payload,
+    ack: AckSender,
+) {
+    let result = io.server_side_emit(&request.event, Spread::of(&payload));
+    let _ = ack.send(if result.is_ok() { "done" } else { "failed" });
+}
+
 async fn disconnect_me(socket: Socket) {
     socket.disconnect();
 }
@@ -413,6 +429,12 @@ async fn main() -> std::io::Result<()> {
         .transports(transports())
         .allow_eio3(std::env::var("ALLOW_EIO3").as_deref() != Ok("0"))
         .cors(cors())
+        // Another server's `announce` (server-side emit) is told to this server's clients.
+        .on_server_event("announce", |payload| {
+            if let Some(io) = ANNOUNCER.get() {
+                let _ = io.of("/").local().emit("announced", &payload);
+            }
+        })
         .state(Disconnects::default())
         .state(SharedCount::default())
         .namespace("/", |ns| {
@@ -426,6 +448,7 @@ async fn main() -> std::io::Result<()> {
                 .on("broadcast", broadcast)
                 .on("emit-to-sid", emit_to_sid)
                 .on("server-emit", server_emit)
+                .on("server-side-emit", server_side_emit)
                 .on("call", call)
                 .on("call-room", call_room)
                 .on("disconnect-me", disconnect_me)
@@ -444,6 +467,7 @@ async fn main() -> std::io::Result<()> {
             ns.on_connect(admin_connect).on("whoami", whoami)
         })
         .build();
+    let _ = ANNOUNCER.set(io.clone());
     let listener =
         tokio::net::TcpListener::bind(("127.0.0.1", env_or("PORT", 3000) as u16)).await?;
     println!("ferrio listening on http://{}", listener.local_addr()?);
