@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     pub(crate) state: StateMap,
     pub(crate) config: Config,
     client_script: Option<ClientScript>,
+    /// Read by cluster adapters only.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) server_events: HashMap<String, ServerEventListener>,
     engine: Weak<Engine<Dispatcher>>,
 }
