@@ -98,7 +98,9 @@ async fn main() -> std::io::Result<()> {
     let mut builder = SocketIo::builder();
     // REDIS_URL spreads the chat over several processes sharing one Redis.
     if let Ok(url) = std::env::var("REDIS_URL") {
-        let redis = ferrio::Redis::connect(&url).await.map_err(std::io::Error::other)?;
+        let redis = ferrio::Redis::connect(&url)
+            .await
+            .map_err(std::io::Error::other)?;
         builder = builder.adapter(redis.adapter());
     }
     let io = builder

@@ -12,7 +12,6 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use redis::AsyncCommands;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -287,21 +286,34 @@ impl Shared {
     }
 }
 
-/// Publishes in order from one connection; reconnects when Redis went away, reporting each
-/// message that could not be published.
+/// How many queued messages one pipelined write publishes at most.
+const PUBLISH_BATCH: usize = 128;
+
+/// Publishes in order from one connection, pipelining what is queued; reconnects when Redis
+/// went away, reporting each message that could not be published.
 async fn publish_loop(
     client: redis::Client,
     mut connection: redis::aio::MultiplexedConnection,
     mut queue: mpsc::Receiver<(String, Vec<u8>)>,
 ) {
-    while let Some((channel, message)) = queue.recv().await {
-        let published: redis::RedisResult<i64> = connection.publish(&channel, &message).await;
-        if let Err(error) = published {
-            tracing::warn!(%error, %channel, "redis unreachable: a published cluster message is lost");
+    let mut batch = Vec::with_capacity(PUBLISH_BATCH);
+    while queue.recv_many(&mut batch, PUBLISH_BATCH).await > 0 {
+        let mut pipe = redis::pipe();
+        for (channel, message) in &batch {
+            pipe.publish(channel, message).ignore();
+        }
+        let mut published: redis::RedisResult<()> = pipe.query_async(&mut connection).await;
+        if published.is_err() {
+            // Redis may be back already: reconnect and try the batch once more.
             if let Ok(reconnected) = client.get_multiplexed_async_connection().await {
                 connection = reconnected;
+                published = pipe.query_async(&mut connection).await;
             }
         }
+        if let Err(error) = published {
+            tracing::warn!(%error, lost = batch.len(), "redis unreachable: a published cluster message is lost");
+        }
+        batch.clear();
     }
 }
 

@@ -21,6 +21,11 @@ use serde_json::Value as Json;
 use crate::socketio::packet::Args;
 use crate::socketio::placeholder_index;
 
+/// How deeply values may nest in a message from the queue (rmpv counts two levels per array or
+/// map, so this is about 200 nested arrays): deeper ones are refused rather than decoded on the
+/// stack.
+const MAX_DEPTH: usize = 400;
+
 /// Socket.IO's EVENT packet type, which Node publishes even for binary events.
 const EVENT: i64 = 2;
 
@@ -84,8 +89,8 @@ impl WireBroadcast {
 
     /// Reads a broadcast published by a Node server, an emitter, or ferrio.
     pub(crate) fn decode(mut bytes: &[u8]) -> Result<Self, WireError> {
-        let message =
-            rmpv::decode::read_value(&mut bytes).map_err(|_| WireError("not MessagePack"))?;
+        let message = rmpv::decode::read_value_with_max_depth(&mut bytes, MAX_DEPTH)
+            .map_err(|_| WireError("not MessagePack"))?;
         if !bytes.is_empty() {
             return Err(WireError("trailing bytes"));
         }
@@ -150,8 +155,8 @@ pub(crate) struct WireAckRequest {
 impl WireAckRequest {
     /// Reads a MessagePack `{uid, requestId, type: 7, packet, opts}`.
     pub(crate) fn decode(mut bytes: &[u8]) -> Result<Self, WireError> {
-        let message =
-            rmpv::decode::read_value(&mut bytes).map_err(|_| WireError("not MessagePack"))?;
+        let message = rmpv::decode::read_value_with_max_depth(&mut bytes, MAX_DEPTH)
+            .map_err(|_| WireError("not MessagePack"))?;
         if field(&message, "type").and_then(Msg::as_u64) != Some(7) {
             return Err(WireError("not a broadcast with acknowledgements"));
         }
@@ -218,7 +223,8 @@ pub(crate) fn encode_ack_request(
 /// An acknowledgement from another server (MessagePack `{type: 9, requestId, packet}`): the
 /// request id and the reply's one argument.
 pub(crate) fn decode_ack_response(mut bytes: &[u8]) -> Result<(String, Args), WireError> {
-    let message = rmpv::decode::read_value(&mut bytes).map_err(|_| WireError("not MessagePack"))?;
+    let message = rmpv::decode::read_value_with_max_depth(&mut bytes, MAX_DEPTH)
+        .map_err(|_| WireError("not MessagePack"))?;
     if field(&message, "type").and_then(Msg::as_u64) != Some(9) {
         return Err(WireError("not an acknowledgement"));
     }
@@ -535,5 +541,8 @@ mod tests {
         assert!(WireBroadcast::decode(b"{\"type\":2}").is_err());
         assert!(WireBroadcast::decode(&[0x93, 0xa1, b'u', 0x80, 0x80]).is_err());
         assert!(WireBroadcast::decode(&[]).is_err());
+        let mut deep = vec![0x91; 100_000];
+        deep.push(0xc0);
+        assert!(WireBroadcast::decode(&deep).is_err());
     }
 }
