@@ -519,6 +519,71 @@ mod tests {
         );
     }
 
+    /// The messages of a broadcast with acknowledgements, byte for byte as Node's adapter
+    /// writes them (keys in Node's order).
+    #[test]
+    fn ack_requests_and_responses_have_nodes_bytes() {
+        let broadcast = WireBroadcast {
+            uid: "abc123".to_owned(),
+            namespace: "/".to_owned(),
+            event: "q".to_owned(),
+            args: Args::default(),
+            rooms: vec!["r".to_owned()],
+            except: vec![],
+        };
+        let request = encode_ack_request("id1234", &broadcast, 500);
+        let mut expected = vec![0x85, 0xa3];
+        expected.extend(b"uid");
+        expected.push(0xa6);
+        expected.extend(b"abc123");
+        expected.push(0xa9);
+        expected.extend(b"requestId");
+        expected.push(0xa6);
+        expected.extend(b"id1234");
+        expected.push(0xa4);
+        expected.extend(b"type");
+        expected.extend([0x07, 0xa6]);
+        expected.extend(b"packet");
+        expected.extend([0x83, 0xa4]);
+        expected.extend(b"type");
+        expected.extend([0x02, 0xa4]);
+        expected.extend(b"data");
+        expected.extend([0x91, 0xa1, b'q', 0xa3]);
+        expected.extend(b"nsp");
+        expected.extend([0xa1, b'/', 0xa4]);
+        expected.extend(b"opts");
+        expected.extend([0x83, 0xa5]);
+        expected.extend(b"rooms");
+        expected.extend([0x91, 0xa1, b'r', 0xa6]);
+        expected.extend(b"except");
+        expected.extend([0x90, 0xa5]);
+        expected.extend(b"flags");
+        expected.extend([0x81, 0xa7]);
+        expected.extend(b"timeout");
+        expected.extend([0xcd, 0x01, 0xf4]);
+        assert_eq!(request, expected);
+
+        let reply = Args {
+            values: vec![json!({"_placeholder": true, "num": 0})],
+            attachments: vec![Bytes::from_static(&[9])],
+        };
+        let response = encode_ack_response(&Msg::from("id1234"), &reply);
+        let mut expected = vec![0x83, 0xa4];
+        expected.extend(b"type");
+        expected.extend([0x09, 0xa9]);
+        expected.extend(b"requestId");
+        expected.push(0xa6);
+        expected.extend(b"id1234");
+        expected.push(0xa6);
+        expected.extend(b"packet");
+        expected.extend([0xc4, 0x01, 0x09]);
+        assert_eq!(response, expected);
+        assert_eq!(
+            decode_ack_response(&response),
+            Ok(("id1234".to_owned(), reply))
+        );
+    }
+
     #[test]
     fn dates_become_iso_text() {
         assert_eq!(
