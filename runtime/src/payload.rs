@@ -28,6 +28,17 @@ use crate::socketio::placeholder_index;
 pub struct Payload(pub(crate) Args);
 
 impl Payload {
+    /// The arguments `args` stands for: a tuple is several, `()` none, anything else one;
+    /// binary data becomes attachments.
+    pub(crate) fn from_args<T: Serialize + ?Sized>(args: &T) -> Result<Self, serde_json::Error> {
+        let (json, attachments) = crate::socketio::write_arg_array(Vec::new(), None, args)?;
+        let values = serde_json::from_slice(&json)?;
+        Ok(Self(Args {
+            values,
+            attachments,
+        }))
+    }
+
     /// How many arguments there are.
     pub fn len(&self) -> usize {
         self.0.values.len()

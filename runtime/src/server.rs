@@ -1,25 +1,27 @@
 //! The Socket.IO server: its builder and the handle used from handlers and any task.
 
 use std::any::TypeId;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::__private::Route;
-use crate::adapter::{AdapterFactory, BroadcastOptions, LocalAdapter, LocalNamespace};
+use crate::adapter::{AdapterFactory, BroadcastOptions, LocalAdapter, LocalNamespace, Room};
 use crate::client::Dispatcher;
 use crate::client_script::ClientScript;
 use crate::engineio::{
     Engine, EngineConfig, EngineIo, RequestBody, ResponseBody, ServiceFuture, engine_setters,
 };
-use crate::error::HandlerError;
-use crate::error::SendError;
+use crate::error::{AckError, HandlerError, SendError};
 use crate::extensions::StateMap;
 use crate::namespace::{ErrorHandler, Namespace, NamespaceBuilder};
 use crate::operators::{BroadcastOperator, IntoRooms};
@@ -47,8 +49,9 @@ pub(crate) struct Shared {
     engine: Weak<Engine<Dispatcher>>,
 }
 
-/// A listener of events sent by the other servers of a cluster.
-pub(crate) type ServerEventListener = Arc<dyn Fn(Payload) + Send + Sync>;
+/// A listener of events sent by the other servers of a cluster; its future yields the answer.
+pub(crate) type ServerEventListener =
+    Arc<dyn Fn(Payload) -> BoxFuture<'static, serde_json::Value> + Send + Sync>;
 
 /// The Socket.IO server handle: cheap to clone, usable from any task, inside a handler or
 /// outside (take it as a handler parameter, or keep a clone).
@@ -194,39 +197,83 @@ impl SocketIo {
     /// On a single server (the in-memory adapter) nobody hears it. A tuple is several
     /// arguments, `()` none, anything else one.
     ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn f(io: ferrio::SocketIo) -> Result<(), ferrio::SendError> {
+    /// io.server_side_emit("maintenance", ("in", 5))?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     ///
     /// The arguments do not serialize.
     pub fn server_side_emit<T: Serialize>(&self, event: &str, args: T) -> Result<(), SendError> {
-        let encoded = crate::socketio::packet::encode_event("/", event, &args, None)?;
-        let args = crate::socketio::packet::decode(
-            encoded.text.as_str().get(1..).unwrap_or_default(),
-            encoded.attachments.len(),
-        );
-        let args = match args {
-            Ok(crate::socketio::packet::Decoded::Complete(packet)) => match packet.body {
-                crate::socketio::packet::Body::Event { args, .. } => args,
-                _ => return Ok(()),
-            },
-            Ok(crate::socketio::packet::Decoded::Partial(mut partial)) => {
-                match encoded
-                    .attachments
-                    .into_iter()
-                    .find_map(|data| partial.push(data))
-                {
-                    Some(crate::socketio::packet::Packet {
-                        body: crate::socketio::packet::Body::Event { args, .. },
-                        ..
-                    }) => args,
-                    _ => return Ok(()),
-                }
-            }
-            Err(_) => return Ok(()),
-        };
-        if let Some(namespace) = self.shared().namespaces.get("/") {
-            namespace.adapter.server_side_emit(event, &Payload(args));
-        }
+        let args = Payload::from_args(&args)?;
+        self.main_adapter().server_side_emit(event, &args);
         Ok(())
+    }
+
+    /// Sends an event to the other servers of the cluster and waits for the answer of each,
+    /// as Node's `io.serverSideEmitWithAck`: what each server's
+    /// [`on_server_event`](SocketIoBuilder::on_server_event) listener returns. Waits at most
+    /// the [`ack_timeout`](SocketIoBuilder::ack_timeout); a single server gets no answers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # async fn f(io: ferrio::SocketIo) -> Result<(), ferrio::AckError> {
+    /// let players: Vec<u32> = io.server_side_emit_with_ack("count-players", ()).await?;
+    /// let total: u32 = players.iter().sum();
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A server did not answer in time (a server without a listener never answers), an
+    /// answer does not deserialize into `R`, or the arguments do not serialize.
+    pub async fn server_side_emit_with_ack<T: Serialize, R: DeserializeOwned>(
+        &self,
+        event: &str,
+        args: T,
+    ) -> Result<Vec<R>, AckError> {
+        let args = Payload::from_args(&args).map_err(SendError::from)?;
+        let timeout = self.shared().config.ack_timeout;
+        let answers = self
+            .main_adapter()
+            .server_side_emit_with_ack(event, &args, timeout)
+            .await;
+        if !answers.is_complete() {
+            return Err(AckError::timeout());
+        }
+        answers
+            .replies
+            .into_iter()
+            .map(|reply| serde_json::from_value(reply).map_err(AckError::decode))
+            .collect()
+    }
+
+    /// Every room of a namespace, socket-id rooms included, across the cluster (Node's
+    /// `adapter.allRooms()`); empty for a namespace that does not exist.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # async fn f(io: ferrio::SocketIo) {
+    /// let rooms = io.all_rooms("/").await;
+    /// println!("{} rooms in use", rooms.len());
+    /// # }
+    /// ```
+    pub async fn all_rooms(&self, namespace: &str) -> HashSet<Room> {
+        match self.shared().namespaces.get(namespace) {
+            Some(namespace) => namespace.adapter.all_rooms().await,
+            None => HashSet::new(),
+        }
+    }
+
+    /// The adapter of the main namespace `/`, which carries server-side emits.
+    fn main_adapter(&self) -> &Arc<dyn crate::adapter::Adapter> {
+        &self.shared().namespaces["/"].adapter
     }
 
     /// A connected socket of a namespace, by id.
@@ -456,14 +503,40 @@ impl SocketIoBuilder {
     }
 
     /// Listens to an event that another server of the cluster sent with
-    /// [`SocketIo::server_side_emit`] (or Node's `io.serverSideEmit`); the listener gets its
-    /// arguments.
-    pub fn on_server_event<F>(mut self, event: &str, listener: F) -> Self
+    /// [`SocketIo::server_side_emit`] (or Node's `io.serverSideEmit`). The listener gets its
+    /// arguments; what its future returns answers a sender that asked for an answer
+    /// ([`SocketIo::server_side_emit_with_ack`], Node's `serverSideEmitWithAck`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ferrio::{Payload, SocketIo};
+    ///
+    /// let io = SocketIo::builder()
+    ///     .on_server_event("maintenance", |args: Payload| async move {
+    ///         let minutes: u32 = args.arg(1).unwrap_or(0);
+    ///         format!("noted: {minutes} minutes")
+    ///     })
+    ///     .build();
+    /// ```
+    pub fn on_server_event<F, Fut, R>(mut self, event: &str, listener: F) -> Self
     where
-        F: Fn(Payload) + Send + Sync + 'static,
+        F: Fn(Payload) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: Serialize,
     {
-        self.server_events
-            .insert(event.to_owned(), Arc::new(listener));
+        let event_name = event.to_owned();
+        let listener: ServerEventListener = Arc::new(move |args| {
+            let answer = listener(args);
+            let event = event_name.clone();
+            Box::pin(async move {
+                serde_json::to_value(answer.await).unwrap_or_else(|error| {
+                    tracing::warn!(%event, %error, "a server event's answer does not serialize; answered null");
+                    serde_json::Value::Null
+                })
+            })
+        });
+        self.server_events.insert(event.to_owned(), listener);
         self
     }
 

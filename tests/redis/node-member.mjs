@@ -22,7 +22,13 @@
 //     the cluster protocol carries neither the socket id nor more than the first argument)
 //   disconnect-room(room) → "done" (io.in(room).disconnectSockets())
 //   close-room(room) → "done" (io.in(room).socketsLeave(room))
+//   server-side-emit({event, args}) → "done" (io.serverSideEmit)
+//   server-side-call({event, args}) → {responses: sorted by JSON, error: null | message}
+//     (io.serverSideEmitWithAck)
 //   whoami → socket.id; echo(...args) → args; disconnect-me
+//
+// Server-side events: `announce` tells this member's clients with `announced`; `ask` answers
+// {member: "node", args}.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
@@ -64,6 +70,16 @@ const sortByJson = (list) =>
 const reply = (cb, value) => {
   if (typeof cb === "function") cb(value);
 };
+
+// Events from the other servers (serverSideEmit); a trailing function is the ack callback.
+io.on("announce", (...args) => {
+  if (typeof args.at(-1) === "function") args.pop();
+  io.local.emit("announced", ...args);
+});
+io.on("ask", (...args) => {
+  const cb = typeof args.at(-1) === "function" ? args.pop() : () => {};
+  cb({ member: "node", args });
+});
 
 io.on("connection", (socket) => {
   socket.on("join", (rooms, cb) => {
@@ -123,6 +139,18 @@ io.on("connection", (socket) => {
     target.timeout(Number(req.timeoutMs)).emit(req.event, ...(req.args ?? []), (err, responses) => {
       reply(cb, { responses: sortByJson(responses ?? []), error: err ? err.message : null });
     });
+  });
+  socket.on("server-side-emit", (req, cb) => {
+    io.serverSideEmit(req.event, ...(req.args ?? []));
+    reply(cb, "done");
+  });
+  socket.on("server-side-call", async (req, cb) => {
+    try {
+      const responses = await io.serverSideEmitWithAck(req.event, ...(req.args ?? []));
+      reply(cb, { responses: sortByJson(responses), error: null });
+    } catch (err) {
+      reply(cb, { responses: [], error: err.message });
+    }
   });
   socket.on("disconnect-room", (room, cb) => {
     io.in(room).disconnectSockets();

@@ -1,32 +1,73 @@
-// Server-side emit across a cluster of ferrio members (testapp with REDIS_URL): an event one
-// server sends with io.server_side_emit reaches the `announce` listener of the other server
-// (which tells its own clients), travels as Node's request type 6 on the request channel,
-// and does not come back to the sender's own listener.
+// Server-side emit across a cluster (Node's request type 6), on ferrio + ferrio, on a mixed
+// ferrio + Node + ferrio cluster, and on Node + Node as the control.
+//
+// - `server-side-emit` ({event, args}) sends `announce` to the other members; their listener
+//   tells its own clients with `announced`. The sender's own listener does not hear it.
+// - `server-side-call` ({event, args}) sends `ask` and waits for every other member's answer
+//   (ferrio: `io.server_side_emit_with_ack`, Node: `io.serverSideEmitWithAck`); each member's
+//   `ask` listener answers {member, args}.
 
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startCluster, ack, sleep, waitUntil } from "./harness.mjs";
+import { startCluster, ack, ackWithin, sleep, waitUntil, ABSENCE_WAIT_MS } from "./harness.mjs";
+import { NODE_ENV, NODE_REQUESTS_TIMEOUT_MS } from "./suites.mjs";
 
-describe("server-side emit across ferrio + ferrio", () => {
-  let cluster;
-  before(async () => {
-    cluster = await startCluster(["ferrio", "ferrio"]);
-  });
-  after(async () => {
-    await cluster?.stop();
-  });
+const byJson = (list) => [...list].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 
-  it("reaches the other server's listener, not the sender's", async () => {
-    const [a, b] = cluster.members;
-    const onA = await a.client("onA");
-    const onB = await b.client("onB");
-    const heard = { A: [], B: [] };
-    onA.s.on("announced", (...args) => heard.A.push(args));
-    onB.s.on("announced", (...args) => heard.B.push(args));
-    assert.equal(await ack(onA.s, "server-side-emit", { event: "announce", args: ["maintenance", 5] }), "done");
-    await waitUntil(() => heard.B.length > 0, 3000, "the other server's clients to be told");
-    assert.deepEqual(heard.B, [["maintenance", 5]]);
-    await sleep(200);
-    assert.deepEqual(heard.A, [], "the sender's own listener does not hear it");
+function serverSideEmitSuite(kinds) {
+  describe(`server-side emit across ${kinds.join(" + ")}`, () => {
+    let cluster;
+    before(async () => {
+      cluster = await startCluster(kinds, { env: { node: NODE_ENV } });
+    });
+    after(async () => {
+      await cluster?.stop();
+    });
+    const evidence = (mark) => `\nPub/Sub traffic since the call:\n${cluster.bus.describe(mark)}`;
+
+    for (let from = 0; from < kinds.length; from++) {
+      describe(`sent by ${kinds[from]} (member ${from})`, () => {
+        it("reaches every other member's listener, not the sender's", async () => {
+          const clients = [];
+          for (const [i, member] of cluster.members.entries()) clients.push(await member.client(`c${i}`));
+          const heard = clients.map(() => []);
+          clients.forEach((c, i) => c.s.on("announced", (...args) => heard[i].push(args)));
+          const mark = cluster.bus.mark();
+          const args = ["maintenance", 5, { at: "02:00" }];
+          assert.equal(await ack(clients[from].s, "server-side-emit", { event: "announce", args }), "done");
+          for (const [i, c] of clients.entries()) {
+            if (i === from) continue;
+            await waitUntil(() => heard[i].length > 0, 3000, `the clients of member ${i} to be told`).catch((err) => {
+              throw new Error(`${err.message}${evidence(mark)}`);
+            });
+            assert.deepEqual(heard[i], [args], `what member ${i} (${c.member.kind}) told its client`);
+          }
+          await sleep(ABSENCE_WAIT_MS);
+          assert.deepEqual(heard[from], [], "the sender's own listener does not hear it");
+          for (const c of clients) c.s.disconnect();
+        });
+
+        it("with an ack, gathers one answer from every other member", async () => {
+          const caller = await cluster.members[from].client("caller");
+          const mark = cluster.bus.mark();
+          const args = [1, "two", { three: [3] }];
+          const t0 = Date.now();
+          const result = await ackWithin(NODE_REQUESTS_TIMEOUT_MS + 8000, caller.s, "server-side-call", { event: "ask", args });
+          const elapsed = Date.now() - t0;
+          const expected = byJson(kinds.filter((_, i) => i !== from).map((member) => ({ member, args })));
+          assert.deepEqual(result, { responses: expected, error: null }, `answers after ${elapsed} ms${evidence(mark)}`);
+          assert.ok(elapsed < NODE_REQUESTS_TIMEOUT_MS, `answered after ${elapsed} ms: waited for a timeout${evidence(mark)}`);
+          caller.s.disconnect();
+        });
+      });
+    }
+
+    it("members are still alive", () => {
+      for (const m of cluster.members) m.assertAlive();
+    });
   });
-});
+}
+
+serverSideEmitSuite(["ferrio", "ferrio"]);
+serverSideEmitSuite(["ferrio", "node", "ferrio"]);
+serverSideEmitSuite(["node", "node"]);

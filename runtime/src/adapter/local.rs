@@ -165,6 +165,11 @@ impl Adapter for LocalAdapter {
         Box::pin(async move { sids })
     }
 
+    fn all_rooms(&self) -> AdapterFuture<'_, HashSet<Room>> {
+        let rooms = self.rooms().into_iter().collect();
+        Box::pin(async move { rooms })
+    }
+
     fn add_sockets(&self, options: &BroadcastOptions, rooms: &[Room]) {
         for sid in self.select(options) {
             self.add_all(sid, rooms);

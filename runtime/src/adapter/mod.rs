@@ -89,6 +89,10 @@ pub trait Adapter: Send + Sync + 'static {
     /// The ids of the addressed sockets.
     fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<Sid>>;
 
+    /// Every room of the namespace, socket-id rooms included (Node's `allRooms`); a cluster
+    /// adapter merges the rooms of every server.
+    fn all_rooms(&self) -> AdapterFuture<'_, HashSet<Room>>;
+
     /// Makes the addressed sockets join rooms.
     fn add_sockets(&self, options: &BroadcastOptions, rooms: &[Room]);
 
@@ -103,6 +107,35 @@ pub trait Adapter: Send + Sync + 'static {
     /// receive it. A single server has no one to tell: the default does nothing.
     fn server_side_emit(&self, event: &str, args: &Payload) {
         let _ = (event, args);
+    }
+
+    /// Sends an event to the other servers of the cluster and gathers each one's answer, or
+    /// those that came before `timeout`. A single server has no one to ask: the default
+    /// expects no answer.
+    fn server_side_emit_with_ack(
+        &self,
+        event: &str,
+        args: &Payload,
+        timeout: Duration,
+    ) -> AdapterFuture<'_, ServerReplies> {
+        let _ = (event, args, timeout);
+        Box::pin(std::future::ready(ServerReplies::default()))
+    }
+}
+
+/// The answers of the other servers of a cluster to a request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServerReplies {
+    /// One answer per server that answered in time.
+    pub replies: Vec<serde_json::Value>,
+    /// How many servers were asked.
+    pub expected: usize,
+}
+
+impl ServerReplies {
+    /// Whether every server asked has answered.
+    pub fn is_complete(&self) -> bool {
+        self.replies.len() >= self.expected
     }
 }
 

@@ -20,6 +20,7 @@ use super::wire::{
 };
 use super::{
     Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalAdapter, LocalNamespace, Room,
+    ServerReplies,
 };
 use crate::Sid;
 use crate::ack::AckStream;
@@ -174,36 +175,39 @@ impl Shared {
             .unwrap_or(1)
     }
 
-    /// Publishes a request and gathers one answer from every other server, or what came
+    /// Publishes a request and gathers one answer from every other server, or those that came
     /// before the timeout (logged).
-    async fn ask(&self, namespace: &str, mut request: Value, timeout: Duration) -> Vec<Value> {
-        let others = self.server_count(namespace).await.saturating_sub(1);
-        if others == 0 {
-            return Vec::new();
+    async fn ask(&self, namespace: &str, mut request: Value, timeout: Duration) -> ServerReplies {
+        let expected = self.server_count(namespace).await.saturating_sub(1);
+        let mut answers = ServerReplies {
+            replies: Vec::with_capacity(expected),
+            expected,
+        };
+        if expected == 0 {
+            return answers;
         }
         let request_id = node_uid();
         request["uid"] = Value::from(self.uid.as_str());
         request["requestId"] = Value::from(request_id.as_str());
-        let (answers, mut answered) = mpsc::unbounded_channel();
-        crate::sync::lock(&self.pending).insert(request_id.clone(), answers);
+        let (sender, mut answered) = mpsc::unbounded_channel();
+        crate::sync::lock(&self.pending).insert(request_id.clone(), sender);
         self.publish(
             self.request_channel(namespace),
             request.to_string().into_bytes(),
         );
-        let mut responses = Vec::with_capacity(others);
         let deadline = tokio::time::Instant::now() + timeout;
-        while responses.len() < others {
+        while !answers.is_complete() {
             match tokio::time::timeout_at(deadline, answered.recv()).await {
-                Ok(Some(Response::Json(response))) => responses.push(response),
+                Ok(Some(Response::Json(response))) => answers.replies.push(response),
                 Ok(Some(Response::Ack(_))) => {}
                 _ => {
-                    tracing::warn!(%namespace, got = responses.len(), expected = others, "cluster request timed out");
+                    tracing::warn!(%namespace, got = answers.replies.len(), expected, "cluster request timed out");
                     break;
                 }
             }
         }
         crate::sync::lock(&self.pending).remove(&request_id);
-        responses
+        answers
     }
 
     /// Hands an answer to the request that awaits it.
@@ -516,14 +520,25 @@ fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
                 .upgrade()
                 .and_then(|shared| shared.server_events.get(event).cloned());
             tracing::debug!(%event, listening = listener.is_some(), "server-side emit from the cluster");
-            // Without a listener there is no answer, as in Node; ferrio's listeners do not
-            // acknowledge yet, so a requester that asked for one waits out its timeout.
-            if let Some(listener) = listener {
-                listener(Payload(crate::socketio::packet::Args {
-                    values: args.to_vec(),
-                    attachments: Vec::new(),
-                }));
-            }
+            // Without a listener there is no answer, as in Node: a sender that asked for one
+            // waits out its timeout.
+            let Some(listener) = listener else { return };
+            let answer = listener(Payload(crate::socketio::packet::Args {
+                values: args.to_vec(),
+                attachments: Vec::new(),
+            }));
+            let wants_answer = !request_id.is_null();
+            let publish = shared.publish.clone();
+            let channel = shared.response_channel(namespace.path());
+            tokio::spawn(async move {
+                let data = answer.await;
+                if wants_answer {
+                    let response = json!({ "type": request::SERVER_SIDE_EMIT, "requestId": request_id, "data": data });
+                    let _ = publish
+                        .send((channel, response.to_string().into_bytes()))
+                        .await;
+                }
+            });
         }
         // Unknown types are ignored, as Node does.
         _ => {}
@@ -728,11 +743,30 @@ impl Adapter for RedisAdapter {
                 .ask(self.namespace.path(), request, Duration::from_secs(5))
                 .await;
             let remote = responses
+                .replies
                 .iter()
                 .filter_map(|response| response.get("sockets").and_then(Value::as_array))
                 .flatten()
                 .filter_map(|socket| socket.get("id").and_then(Value::as_str))
                 .filter_map(|id| id.parse::<Sid>().ok());
+            local.into_iter().chain(remote).collect()
+        })
+    }
+
+    fn all_rooms(&self) -> AdapterFuture<'_, HashSet<Room>> {
+        let local = self.local.rooms();
+        let request = json!({ "type": request::ALL_ROOMS });
+        Box::pin(async move {
+            let responses = self
+                .redis
+                .0
+                .ask(self.namespace.path(), request, Duration::from_secs(5))
+                .await;
+            let remote = responses
+                .replies
+                .iter()
+                .filter_map(|response| response.get("rooms"))
+                .flat_map(|rooms| strings(Some(rooms)));
             local.into_iter().chain(remote).collect()
         })
     }
@@ -754,16 +788,28 @@ impl Adapter for RedisAdapter {
     }
 
     fn server_side_emit(&self, event: &str, args: &Payload) {
-        // Node sends server-side emits as JSON: binary arguments travel as arrays of bytes.
-        let mut data = vec![Value::from(event)];
-        data.extend(
-            args.values()
-                .iter()
-                .map(|value| serde_json::to_value(args.with_binary(value)).unwrap_or(Value::Null)),
-        );
-        self.request(
-            json!({ "uid": self.redis.0.uid, "type": request::SERVER_SIDE_EMIT, "data": data }),
-        );
+        self.request(json!({ "uid": self.redis.0.uid, "type": request::SERVER_SIDE_EMIT, "data": server_event_data(event, args) }));
+    }
+
+    fn server_side_emit_with_ack(
+        &self,
+        event: &str,
+        args: &Payload,
+        timeout: Duration,
+    ) -> AdapterFuture<'_, ServerReplies> {
+        let request =
+            json!({ "type": request::SERVER_SIDE_EMIT, "data": server_event_data(event, args) });
+        Box::pin(async move {
+            let mut answers = self
+                .redis
+                .0
+                .ask(self.namespace.path(), request, timeout)
+                .await;
+            for reply in &mut answers.replies {
+                *reply = reply.get_mut("data").map(Value::take).unwrap_or_default();
+            }
+            answers
+        })
     }
 
     fn disconnect_sockets(&self, options: &BroadcastOptions, close: bool) {
@@ -772,6 +818,18 @@ impl Adapter for RedisAdapter {
             self.request(json!({ "uid": self.redis.0.uid, "type": request::REMOTE_DISCONNECT, "opts": self.remote_options(options), "close": close }));
         }
     }
+}
+
+/// A server-side emit's `data`: the event and its arguments, as JSON. Node sends these
+/// requests as JSON, so binary arguments travel as arrays of bytes.
+fn server_event_data(event: &str, args: &Payload) -> Vec<Value> {
+    let mut data = vec![Value::from(event)];
+    data.extend(
+        args.values()
+            .iter()
+            .map(|value| serde_json::to_value(args.with_binary(value)).unwrap_or(Value::Null)),
+    );
+    data
 }
 
 /// A broadcast's frame as the cluster message Node's adapters publish.

@@ -3,7 +3,7 @@
 mod binary;
 pub(crate) mod packet;
 
-pub(crate) use binary::placeholder_index;
+pub(crate) use binary::{placeholder_index, write_arg_array};
 
 use std::sync::Arc;
 

@@ -4,7 +4,10 @@
 //!
 //! `whoami` acknowledges the socket's id as the server knows it. `server-side-emit` ({event,
 //! args}) sends an event to the other servers of a cluster; their `announce` listener tells
-//! their own clients with `announced`.
+//! their own clients with `announced`. `server-side-call` ({event, args}) sends one and waits
+//! for every server's answer: `{responses, error}`, responses sorted by JSON; the `ask`
+//! listener answers `{member: "ferrio", args}`. `all-rooms` acknowledges every room of `/`
+//! across the cluster, sorted.
 //!
 //! Environment: `PORT` (0 picks a free port), `PING_INTERVAL_MS` (300), `PING_TIMEOUT_MS`
 //! (200), `MAX_PAYLOAD` (1000000), `TRANSPORTS` (`polling,websocket`), `CORS_ORIGINS` (a
@@ -129,8 +132,8 @@ struct Reply<'a> {
     ok: &'a Payload,
 }
 
-fn sorted(rooms: Vec<ferrio::Room>) -> Vec<String> {
-    let mut rooms: Vec<String> = rooms.iter().map(|r| r.to_string()).collect();
+fn sorted(rooms: impl IntoIterator<Item = ferrio::Room>) -> Vec<String> {
+    let mut rooms: Vec<String> = rooms.into_iter().map(|r| r.to_string()).collect();
     rooms.sort();
     rooms
 }
@@ -285,6 +288,30 @@ async fn server_side_emit(
     let _ = ack.send(if result.is_ok() { "done" } else { "failed" });
 }
 
+/// Sends `{event, args}` to the other servers and acknowledges their answers.
+async fn server_side_call(
+    io: SocketIo,
+    Data(request): Data<Broadcast>,
+    payload: Payload,
+    ack: AckSender,
+) {
+    let answer = match io
+        .server_side_emit_with_ack::<_, Value>(&request.event, Spread::of(&payload))
+        .await
+    {
+        Ok(mut responses) => {
+            responses.sort_by_key(Value::to_string);
+            json!({ "responses": responses, "error": null })
+        }
+        Err(error) => json!({ "responses": [], "error": error.to_string() }),
+    };
+    let _ = ack.send(answer);
+}
+
+async fn all_rooms(io: SocketIo, ack: AckSender) {
+    let _ = ack.send(sorted(io.all_rooms("/").await));
+}
+
 async fn disconnect_me(socket: Socket) {
     socket.disconnect();
 }
@@ -430,10 +457,13 @@ async fn main() -> std::io::Result<()> {
         .allow_eio3(std::env::var("ALLOW_EIO3").as_deref() != Ok("0"))
         .cors(cors())
         // Another server's `announce` (server-side emit) is told to this server's clients.
-        .on_server_event("announce", |payload| {
+        .on_server_event("announce", |payload| async move {
             if let Some(io) = ANNOUNCER.get() {
                 let _ = io.of("/").local().emit("announced", &payload);
             }
+        })
+        .on_server_event("ask", |payload| async move {
+            json!({ "member": "ferrio", "args": payload.values() })
         })
         .state(Disconnects::default())
         .state(SharedCount::default())
@@ -449,6 +479,8 @@ async fn main() -> std::io::Result<()> {
                 .on("emit-to-sid", emit_to_sid)
                 .on("server-emit", server_emit)
                 .on("server-side-emit", server_side_emit)
+                .on("server-side-call", server_side_call)
+                .on("all-rooms", all_rooms)
                 .on("call", call)
                 .on("call-room", call_room)
                 .on("disconnect-me", disconnect_me)
