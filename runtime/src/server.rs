@@ -121,6 +121,12 @@ impl SocketIo {
         })
     }
 
+    /// A handle that does not keep the server alive; see [`from_shared`](Self::from_shared).
+    #[cfg(feature = "redis")]
+    pub(crate) fn downgrade(&self) -> Weak<Shared> {
+        Arc::downgrade(&self.engine.handler().0)
+    }
+
     fn shared(&self) -> &Shared {
         &self.engine.handler().0
     }

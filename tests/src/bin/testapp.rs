@@ -13,7 +13,8 @@
 //! (200), `MAX_PAYLOAD` (1000000), `TRANSPORTS` (`polling,websocket`), `CORS_ORIGINS` (a
 //! comma-separated list of allowed origins; any origin when unset), `ALLOW_EIO3` (`0` refuses
 //! the socket.io client 2.x), `REDIS_URL` (scale out through that Redis, with Node's adapter
-//! protocol).
+//! protocol), `REDIS_CA_FILE` (the CA that signed a `rediss://` Redis's certificate),
+//! `PYTHON_QUEUE` (also deliver what python-socketio processes publish on that channel).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -409,6 +410,15 @@ async fn whoami(ack: AckSender) {
     let _ = ack.send("admin");
 }
 
+/// Connects to Redis; `REDIS_CA_FILE` trusts a private CA for a `rediss://` URL.
+async fn redis(url: &str) -> Result<ferrio::Redis, Box<dyn std::error::Error + Send + Sync>> {
+    let mut redis = ferrio::Redis::builder(url);
+    if let Ok(ca) = std::env::var("REDIS_CA_FILE") {
+        redis = redis.root_certificate(std::fs::read(ca)?);
+    }
+    Ok(redis.connect().await?)
+}
+
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -443,10 +453,11 @@ async fn main() -> std::io::Result<()> {
         )
         .init();
     let mut builder = SocketIo::builder();
-    if let Ok(url) = std::env::var("REDIS_URL") {
-        let redis = ferrio::Redis::connect(&url)
-            .await
-            .map_err(std::io::Error::other)?;
+    let redis = match std::env::var("REDIS_URL") {
+        Ok(url) => Some(redis(&url).await.map_err(std::io::Error::other)?),
+        Err(_) => None,
+    };
+    if let Some(redis) = &redis {
         builder = builder.adapter(redis.adapter());
     }
     let io = builder
@@ -500,6 +511,12 @@ async fn main() -> std::io::Result<()> {
         })
         .build();
     let _ = ANNOUNCER.set(io.clone());
+    if let (Some(redis), Ok(channel)) = (&redis, std::env::var("PYTHON_QUEUE")) {
+        redis
+            .accept_python_queue(&io, &channel)
+            .await
+            .map_err(std::io::Error::other)?;
+    }
     let listener =
         tokio::net::TcpListener::bind(("127.0.0.1", env_or("PORT", 3000) as u16)).await?;
     println!("ferrio listening on http://{}", listener.local_addr()?);

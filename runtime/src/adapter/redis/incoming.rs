@@ -1,0 +1,263 @@
+//! What the other servers publish: broadcasts to deliver to this server's sockets, and
+//! requests to act on and answer. Nothing from the queue can crash the server: what does not
+//! decode is logged and skipped.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+use super::super::wire::{WireAckRequest, WireBroadcast, encode_ack_response};
+use super::super::{Adapter, BroadcastOptions, BroadcastPacket, LocalAdapter, Room};
+use super::{Shared, request};
+use crate::payload::Payload;
+use crate::socketio::packet;
+use crate::sync::read;
+
+/// Routes one message to its namespace.
+pub(super) fn on_message(shared: &Shared, channel: &str, payload: &[u8]) {
+    let namespaces = read(&shared.namespaces);
+    for (path, local) in namespaces.iter() {
+        if channel.starts_with(&shared.broadcast_channel(path)) {
+            return on_broadcast(shared, local, payload);
+        }
+        if channel == shared.request_channel(path) {
+            return on_request(shared, local, payload);
+        }
+        if channel.starts_with(&shared.response_channel(path)) {
+            return shared.on_response(payload);
+        }
+    }
+}
+
+fn on_broadcast(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
+    let namespace = local.namespace();
+    let broadcast = match WireBroadcast::decode(payload) {
+        Ok(broadcast) => broadcast,
+        Err(error) => {
+            tracing::warn!(%error, "skipped a cluster broadcast that does not decode");
+            return;
+        }
+    };
+    if broadcast.uid == shared.uid || broadcast.namespace != namespace.path() {
+        return;
+    }
+    if let Some((packet, options)) = to_local(broadcast, None) {
+        let _ = local.broadcast(&packet, &options);
+    }
+}
+
+/// A broadcast from the cluster as this server delivers it to its own sockets, asking each
+/// for an acknowledgement `ack_id` if given.
+fn to_local(
+    broadcast: WireBroadcast,
+    ack_id: Option<u64>,
+) -> Option<(BroadcastPacket, BroadcastOptions)> {
+    let encoded = packet::encode_event(
+        &broadcast.namespace,
+        &broadcast.event,
+        &Payload(broadcast.args),
+        ack_id,
+    )
+    .ok()?;
+    let options = BroadcastOptions {
+        rooms: broadcast.rooms.into_iter().map(Room::from).collect(),
+        except: broadcast.except.into_iter().map(Room::from).collect(),
+        local: true,
+    };
+    Some((BroadcastPacket(encoded.into()), options))
+}
+
+fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
+    let namespace = local.namespace();
+    // Requests that may carry binary are MessagePack; the rest is JSON.
+    if payload.first() != Some(&b'{') {
+        return on_ack_request(shared, local, payload);
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(payload) else {
+        tracing::warn!("skipped a cluster request that does not decode");
+        return;
+    };
+    if request.get("uid").and_then(Value::as_str) == Some(shared.uid.as_str()) {
+        return;
+    }
+    let Some(ns) = namespace.get() else { return };
+    let request_id = request.get("requestId").cloned().unwrap_or(Value::Null);
+    let options = options_of(request.get("opts"));
+    let rooms = strings(request.get("rooms"));
+    let respond = |response: Value| {
+        shared.publish(
+            shared.response_channel(namespace.path()),
+            response.to_string().into_bytes(),
+        );
+    };
+    match request.get("type").and_then(Value::as_u64) {
+        Some(request::SOCKETS) => {
+            let options = BroadcastOptions {
+                rooms: rooms.iter().cloned().collect(),
+                ..BroadcastOptions::default()
+            };
+            let sids = local.select(&options);
+            respond(json!({ "requestId": request_id, "sockets": sids }));
+        }
+        Some(request::ALL_ROOMS) => {
+            let rooms: Vec<String> = local.rooms().iter().map(|r| r.to_string()).collect();
+            respond(json!({ "requestId": request_id, "rooms": rooms }));
+        }
+        Some(request::REMOTE_JOIN) => local.add_sockets(&options, &rooms),
+        Some(request::REMOTE_LEAVE) => local.del_sockets(&options, &rooms),
+        Some(request::REMOTE_DISCONNECT) => {
+            let close = request
+                .get("close")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            local.disconnect_sockets(&options, close);
+        }
+        Some(request::REMOTE_FETCH) => {
+            let sockets: Vec<Value> = local
+                .select(&options)
+                .into_iter()
+                .filter_map(|sid| ns.socket(sid))
+                .map(|socket| {
+                    let handshake = socket.handshake();
+                    let headers: serde_json::Map<String, Value> = handshake
+                        .headers
+                        .iter()
+                        .map(|(name, value)| {
+                            (
+                                name.to_string(),
+                                Value::from(value.to_str().unwrap_or_default()),
+                            )
+                        })
+                        .collect();
+                    let query: serde_json::Map<String, Value> = form_urlencoded::parse(
+                        handshake.uri.query().unwrap_or_default().as_bytes(),
+                    )
+                    .map(|(k, v)| (k.into_owned(), Value::from(v.into_owned())))
+                    .collect();
+                    json!({
+                        "id": socket.id(),
+                        "handshake": {
+                            "headers": headers,
+                            "url": handshake.uri.to_string(),
+                            "query": query,
+                            "auth": socket.auth(),
+                            "xdomain": false,
+                            "secure": false,
+                        },
+                        "rooms": socket.rooms().iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+                        "data": Value::Null,
+                    })
+                })
+                .collect();
+            respond(json!({ "requestId": request_id, "sockets": sockets }));
+        }
+        Some(request::SERVER_SIDE_EMIT) => {
+            let Some(Value::Array(data)) = request.get("data") else {
+                return;
+            };
+            let Some((event, args)) = data.split_first() else {
+                return;
+            };
+            let Some(event) = event.as_str() else { return };
+            let listener = ns
+                .shared
+                .upgrade()
+                .and_then(|shared| shared.server_events.get(event).cloned());
+            tracing::debug!(%event, listening = listener.is_some(), "server-side emit from the cluster");
+            // Without a listener there is no answer, as in Node: a sender that asked for one
+            // waits out its timeout.
+            let Some(listener) = listener else { return };
+            let answer = listener(Payload(crate::socketio::packet::Args {
+                values: args.to_vec(),
+                attachments: Vec::new(),
+            }));
+            let wants_answer = !request_id.is_null();
+            let publish = shared.publish.clone();
+            let channel = shared.response_channel(namespace.path());
+            tokio::spawn(async move {
+                let data = answer.await;
+                if wants_answer {
+                    let response = json!({ "type": request::SERVER_SIDE_EMIT, "requestId": request_id, "data": data });
+                    let _ = publish
+                        .send((channel, response.to_string().into_bytes()))
+                        .await;
+                }
+            });
+        }
+        // Unknown types are ignored, as Node does.
+        _ => {}
+    }
+}
+
+/// A Node server's broadcast with acknowledgements: delivered to the local sockets, answered
+/// with their count at once, then with each acknowledgement as it comes.
+fn on_ack_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
+    let Ok(request) = WireAckRequest::decode(payload) else {
+        tracing::warn!("skipped a cluster request that does not decode");
+        return;
+    };
+    if request.uid == shared.uid {
+        return;
+    }
+    let Some(ns) = local.namespace().get() else {
+        return;
+    };
+    let id = ns.next_ack_id();
+    let Some((packet, options)) = to_local(request.broadcast, Some(id)) else {
+        return;
+    };
+    let timeout = Duration::from_millis(request.timeout_ms.unwrap_or(5000));
+    let mut acks = local.broadcast_with_ack(packet, id, &options, timeout);
+    let channel = shared.response_channel(local.namespace().path());
+    let request_id = request.request_id;
+    let count =
+        json!({ "type": 8, "requestId": wire_json(&request_id), "clientCount": acks.len() });
+    shared.publish(channel.clone(), count.to_string().into_bytes());
+    let publish = shared.publish.clone();
+    tokio::spawn(async move {
+        while let Some((_, reply)) = acks.next().await {
+            if let Ok(reply) = reply {
+                let _ = publish
+                    .send((channel.clone(), encode_ack_response(&request_id, &reply.0)))
+                    .await;
+            }
+        }
+    });
+}
+
+/// A MessagePack request id as JSON.
+fn wire_json(id: &rmpv::Value) -> Value {
+    match id {
+        rmpv::Value::String(s) => Value::from(s.as_str().unwrap_or_default()),
+        rmpv::Value::Integer(n) => n.as_u64().map_or(Value::Null, Value::from),
+        _ => Value::Null,
+    }
+}
+
+pub(super) fn strings(value: Option<&Value>) -> Vec<Room> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(Room::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn options_of(value: Option<&Value>) -> BroadcastOptions {
+    let list = |key| {
+        strings(value.and_then(|opts| opts.get(key)))
+            .into_iter()
+            .collect::<HashSet<_>>()
+    };
+    BroadcastOptions {
+        rooms: list("rooms"),
+        except: list("except"),
+        local: false,
+    }
+}

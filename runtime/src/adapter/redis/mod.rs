@@ -1,0 +1,463 @@
+//! The Redis adapter: rooms and broadcasts across servers, on the wire protocol of Node's
+//! `@socket.io/redis-adapter` 8.x (classic Pub/Sub), so that ferrio and Node servers can
+//! share one cluster and Node's `@socket.io/redis-emitter` reaches ferrio clients; and a
+//! reader of python-socketio's queue, so that Flask-SocketIO processes reach them too.
+//!
+//! The queue is a trust boundary: whoever can `PUBLISH` on it can broadcast to, join and
+//! disconnect every client of every server. Keep Redis on a private network, with `AUTH` and
+//! TLS (`rediss://user:password@host`).
+
+mod adapter;
+mod incoming;
+mod python_queue;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+pub use adapter::RedisAdapter;
+
+use super::wire::{WireBroadcast, decode_ack_response, encode_ack_request};
+use super::{LocalAdapter, LocalNamespace, ServerReplies};
+use crate::Sid;
+use crate::payload::Payload;
+use crate::sync::lock;
+
+/// How many messages may wait to be published before new ones are dropped (and logged).
+const PUBLISH_QUEUE: usize = 4096;
+
+/// The request types of the classic adapter that ferrio answers or issues.
+mod request {
+    pub(super) const SOCKETS: u64 = 0;
+    pub(super) const ALL_ROOMS: u64 = 1;
+    pub(super) const REMOTE_JOIN: u64 = 2;
+    pub(super) const REMOTE_LEAVE: u64 = 3;
+    pub(super) const REMOTE_DISCONNECT: u64 = 4;
+    pub(super) const REMOTE_FETCH: u64 = 5;
+    pub(super) const SERVER_SIDE_EMIT: u64 = 6;
+}
+
+/// A connection to Redis shared by every namespace of a server: one publisher, one
+/// subscriber, reconnected when Redis goes away.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// let redis = ferrio::Redis::connect("redis://127.0.0.1:6379").await?;
+/// let io = ferrio::SocketIo::builder().adapter(redis.adapter()).build();
+/// # let _ = io; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Redis(Arc<Shared>);
+
+struct Shared {
+    client: redis::Client,
+    uid: String,
+    prefix: String,
+    publish: mpsc::Sender<(String, Vec<u8>)>,
+    subscribe: mpsc::UnboundedSender<String>,
+    /// Requests this server awaits answers to, by request id.
+    pending: std::sync::Mutex<HashMap<String, mpsc::UnboundedSender<Response>>>,
+    /// Each namespace's local rooms, which the cluster's messages act on.
+    namespaces: RwLock<HashMap<String, Arc<LocalAdapter>>>,
+}
+
+impl Redis {
+    /// Connects with the default settings: key prefix `socket.io` (Node's default), and for
+    /// `rediss://` URLs the system's trusted roots.
+    ///
+    /// # Errors
+    ///
+    /// The URL is invalid or Redis cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self, redis::RedisError> {
+        Self::builder(url).connect().await
+    }
+
+    /// Starts a builder, for a key prefix or TLS certificates.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// let redis = ferrio::Redis::builder("rediss://ferrio:secret@redis.internal:6380")
+    ///     .prefix("game")
+    ///     .root_certificate(std::fs::read("redis-ca.pem")?)
+    ///     .connect()
+    ///     .await?;
+    /// # let _ = redis; Ok(()) }
+    /// ```
+    pub fn builder(url: &str) -> RedisBuilder {
+        RedisBuilder {
+            url: url.to_owned(),
+            prefix: "socket.io".to_owned(),
+            certificates: redis::TlsCertificates {
+                client_tls: None,
+                root_cert: None,
+            },
+        }
+    }
+
+    /// The adapter factory for [`SocketIoBuilder::adapter`](crate::SocketIoBuilder::adapter).
+    pub fn adapter(&self) -> impl Fn(LocalNamespace) -> RedisAdapter + Send + Sync + 'static {
+        let redis = self.clone();
+        move |namespace| RedisAdapter::new(redis.clone(), namespace)
+    }
+}
+
+/// Settings of a [`Redis`] connection, from [`Redis::builder`].
+pub struct RedisBuilder {
+    url: String,
+    prefix: String,
+    certificates: redis::TlsCertificates,
+}
+
+impl RedisBuilder {
+    /// The key prefix of every channel (Node's `key` option); `socket.io` by default. Every
+    /// server of a cluster must use the same.
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.prefix = prefix.to_owned();
+        self
+    }
+
+    /// Trusts this CA certificate (PEM) for a `rediss://` URL, instead of the system's roots:
+    /// for a Redis whose certificate a private CA signed.
+    pub fn root_certificate(mut self, pem: Vec<u8>) -> Self {
+        self.certificates.root_cert = Some(pem);
+        self
+    }
+
+    /// Presents this client certificate and key (PEM) for a `rediss://` URL, to a Redis that
+    /// requires mutual TLS (`tls-auth-clients yes`).
+    pub fn client_certificate(mut self, cert_pem: Vec<u8>, key_pem: Vec<u8>) -> Self {
+        self.certificates.client_tls = Some(redis::ClientTlsConfig {
+            client_cert: cert_pem,
+            client_key: key_pem,
+        });
+        self
+    }
+
+    /// Connects: one publisher and one subscriber connection.
+    ///
+    /// # Errors
+    ///
+    /// The URL or a certificate is invalid, or Redis cannot be reached.
+    pub async fn connect(self) -> Result<Redis, redis::RedisError> {
+        let custom_tls =
+            self.certificates.root_cert.is_some() || self.certificates.client_tls.is_some();
+        let client = if custom_tls {
+            redis::Client::build_with_tls(self.url.as_str(), self.certificates)?
+        } else {
+            redis::Client::open(self.url.as_str())?
+        };
+        let publisher = client.get_multiplexed_async_connection().await?;
+        let subscriber = client.get_async_pubsub().await?;
+        let (publish, publish_queue) = mpsc::channel(PUBLISH_QUEUE);
+        let (subscribe, subscriptions) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            client: client.clone(),
+            pending: std::sync::Mutex::new(HashMap::new()),
+            uid: node_uid(),
+            prefix: self.prefix,
+            publish,
+            subscribe,
+            namespaces: RwLock::new(HashMap::new()),
+        });
+        tokio::spawn(publish_loop(client.clone(), publisher, publish_queue));
+        tokio::spawn(subscribe_loop(
+            client,
+            subscriber,
+            subscriptions,
+            Arc::downgrade(&shared),
+        ));
+        Ok(Redis(shared))
+    }
+}
+
+impl fmt::Debug for RedisBuilder {
+    // The URL may hold a password: it is left out.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisBuilder")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Redis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Redis")
+            .field("uid", &self.0.uid)
+            .field("prefix", &self.0.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An answer from another server.
+enum Response {
+    /// A JSON answer.
+    Json(Value),
+    /// A client's acknowledgement of a broadcast (MessagePack, maybe binary).
+    Ack(Payload),
+}
+
+/// Six random characters of `[A-Za-z0-9_-]`, the shape of Node's adapter uids.
+fn node_uid() -> String {
+    Sid::random().as_str()[..6].to_owned()
+}
+
+impl Shared {
+    fn broadcast_channel(&self, namespace: &str) -> String {
+        format!("{}#{namespace}#", self.prefix)
+    }
+
+    fn request_channel(&self, namespace: &str) -> String {
+        format!("{}-request#{namespace}#", self.prefix)
+    }
+
+    fn response_channel(&self, namespace: &str) -> String {
+        format!("{}-response#{namespace}#", self.prefix)
+    }
+
+    /// Queues a message; a full queue (Redis away for long) drops it, logged.
+    fn publish(&self, channel: String, message: Vec<u8>) {
+        if let Err(error) = self.publish.try_send((channel, message)) {
+            tracing::warn!(%error, "redis publish queue full; a cluster message is lost");
+        }
+    }
+
+    /// How many servers subscribe to the namespace's requests, this one included.
+    async fn server_count(&self, namespace: &str) -> usize {
+        let Ok(mut connection) = self.client.get_multiplexed_async_connection().await else {
+            return 1;
+        };
+        let counts: redis::RedisResult<Vec<(String, usize)>> = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(self.request_channel(namespace))
+            .query_async(&mut connection)
+            .await;
+        counts
+            .ok()
+            .and_then(|counts| counts.first().map(|(_, n)| *n))
+            .unwrap_or(1)
+    }
+
+    /// Publishes a request and gathers one answer from every other server, or those that came
+    /// before the timeout (logged).
+    async fn ask(&self, namespace: &str, mut request: Value, timeout: Duration) -> ServerReplies {
+        let expected = self.server_count(namespace).await.saturating_sub(1);
+        let mut answers = ServerReplies {
+            replies: Vec::with_capacity(expected),
+            expected,
+        };
+        if expected == 0 {
+            return answers;
+        }
+        let request_id = node_uid();
+        request["uid"] = Value::from(self.uid.as_str());
+        request["requestId"] = Value::from(request_id.as_str());
+        let (sender, mut answered) = mpsc::unbounded_channel();
+        lock(&self.pending).insert(request_id.clone(), sender);
+        self.publish(
+            self.request_channel(namespace),
+            request.to_string().into_bytes(),
+        );
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !answers.is_complete() {
+            match tokio::time::timeout_at(deadline, answered.recv()).await {
+                Ok(Some(Response::Json(response))) => answers.replies.push(response),
+                Ok(Some(Response::Ack(_))) => {}
+                _ => {
+                    tracing::warn!(%namespace, got = answers.replies.len(), expected, "cluster request timed out");
+                    break;
+                }
+            }
+        }
+        lock(&self.pending).remove(&request_id);
+        answers
+    }
+
+    /// Hands an answer to the request that awaits it.
+    fn on_response(&self, payload: &[u8]) {
+        let (request_id, response) = if payload.first() == Some(&b'{') {
+            let Ok(response) = serde_json::from_slice::<Value>(payload) else {
+                return;
+            };
+            let Some(request_id) = response.get("requestId").and_then(Value::as_str) else {
+                return;
+            };
+            (request_id.to_owned(), Response::Json(response))
+        } else {
+            let Ok((request_id, args)) = decode_ack_response(payload) else {
+                return;
+            };
+            (request_id, Response::Ack(Payload(args)))
+        };
+        if let Some(waiting) = lock(&self.pending).get(&request_id) {
+            let _ = waiting.send(response);
+        }
+    }
+
+    /// Asks the other servers to deliver a broadcast with acknowledgements to their sockets,
+    /// and forwards every acknowledgement until all counted clients answered or the deadline.
+    async fn gather_acks(
+        self: Arc<Self>,
+        namespace: String,
+        wire: WireBroadcast,
+        deadline: tokio::time::Instant,
+        replies: mpsc::UnboundedSender<Result<Payload, crate::error::AckError>>,
+    ) {
+        let others = self.server_count(&namespace).await.saturating_sub(1);
+        if others == 0 {
+            return;
+        }
+        let request_id = node_uid();
+        let (answers, mut answered) = mpsc::unbounded_channel();
+        lock(&self.pending).insert(request_id.clone(), answers);
+        let timeout_ms = deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .as_millis() as u64;
+        self.publish(
+            self.request_channel(&namespace),
+            encode_ack_request(&request_id, &wire, timeout_ms),
+        );
+        let (mut counted_servers, mut expected, mut received) = (0, 0u64, 0u64);
+        while counted_servers < others || received < expected {
+            match tokio::time::timeout_at(deadline, answered.recv()).await {
+                Ok(Some(Response::Json(count))) => {
+                    counted_servers += 1;
+                    expected += count
+                        .get("clientCount")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0);
+                }
+                Ok(Some(Response::Ack(payload))) => {
+                    received += 1;
+                    let _ = replies.send(Ok(payload));
+                }
+                _ => {
+                    for _ in received..expected {
+                        let _ = replies.send(Err(crate::error::AckError::timeout()));
+                    }
+                    break;
+                }
+            }
+        }
+        lock(&self.pending).remove(&request_id);
+    }
+
+    /// The channels of one namespace: its broadcasts (every room's), requests and responses.
+    fn channels(&self, namespace: &str) -> [Subscription; 4] {
+        [
+            Subscription::Pattern(format!("{}*", self.broadcast_channel(namespace))),
+            Subscription::Channel(self.request_channel(namespace)),
+            Subscription::Channel(self.response_channel(namespace)),
+            Subscription::Channel(format!("{}{}#", self.response_channel(namespace), self.uid)),
+        ]
+    }
+}
+
+/// How many queued messages one pipelined write publishes at most.
+const PUBLISH_BATCH: usize = 128;
+
+/// Publishes in order from one connection, pipelining what is queued; reconnects when Redis
+/// went away, reporting each message that could not be published.
+async fn publish_loop(
+    client: redis::Client,
+    mut connection: redis::aio::MultiplexedConnection,
+    mut queue: mpsc::Receiver<(String, Vec<u8>)>,
+) {
+    let mut batch = Vec::with_capacity(PUBLISH_BATCH);
+    while queue.recv_many(&mut batch, PUBLISH_BATCH).await > 0 {
+        let mut pipe = redis::pipe();
+        for (channel, message) in &batch {
+            pipe.publish(channel, message).ignore();
+        }
+        let mut published: redis::RedisResult<()> = pipe.query_async(&mut connection).await;
+        if published.is_err() {
+            // Redis may be back already: reconnect and try the batch once more.
+            if let Ok(reconnected) = client.get_multiplexed_async_connection().await {
+                connection = reconnected;
+                published = pipe.query_async(&mut connection).await;
+            }
+        }
+        if let Err(error) = published {
+            tracing::warn!(%error, lost = batch.len(), "redis unreachable: a published cluster message is lost");
+        }
+        batch.clear();
+    }
+}
+
+/// Receives every namespace's channels on one connection; resubscribes after a reconnect.
+async fn subscribe_loop(
+    client: redis::Client,
+    pubsub: redis::aio::PubSub,
+    mut namespaces: mpsc::UnboundedReceiver<String>,
+    shared: std::sync::Weak<Shared>,
+) {
+    let mut subscribed: Vec<Subscription> = Vec::new();
+    let (mut sink, mut stream) = pubsub.split();
+    loop {
+        tokio::select! {
+            namespace = namespaces.recv() => {
+                let Some(namespace) = namespace else { return };
+                let Some(shared) = shared.upgrade() else { return };
+                let channels = shared.channels(&namespace);
+                if let Err(error) = subscribe(&mut sink, &channels).await {
+                    tracing::warn!(%error, %namespace, "redis subscription failed");
+                }
+                subscribed.extend(channels);
+            }
+            message = stream.next() => {
+                let Some(shared) = shared.upgrade() else { return };
+                match message {
+                    Some(message) => incoming::on_message(&shared, message.get_channel_name(), message.get_payload_bytes()),
+                    None => (sink, stream) = reconnect_subscriber(&client, &subscribed).await,
+                }
+            }
+        }
+    }
+}
+
+/// A channel, or a pattern of channels, that a subscriber connection listens to.
+enum Subscription {
+    Channel(String),
+    Pattern(String),
+}
+
+async fn subscribe(
+    sink: &mut redis::aio::PubSubSink,
+    subscriptions: &[Subscription],
+) -> redis::RedisResult<()> {
+    for subscription in subscriptions {
+        match subscription {
+            Subscription::Channel(channel) => sink.subscribe(channel).await?,
+            Subscription::Pattern(pattern) => sink.psubscribe(pattern).await?,
+        }
+    }
+    Ok(())
+}
+
+/// Opens a new subscriber connection once Redis is back and subscribes it again, retrying
+/// every half second until both succeed.
+async fn reconnect_subscriber(
+    client: &redis::Client,
+    subscriptions: &[Subscription],
+) -> (redis::aio::PubSubSink, redis::aio::PubSubStream) {
+    tracing::warn!("redis subscriber connection lost; reconnecting");
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let Ok(pubsub) = client.get_async_pubsub().await else {
+            continue;
+        };
+        let (mut sink, stream) = pubsub.split();
+        if subscribe(&mut sink, subscriptions).await.is_ok() {
+            tracing::info!("redis subscriber reconnected");
+            return (sink, stream);
+        }
+    }
+}
