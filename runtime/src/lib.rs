@@ -42,6 +42,7 @@ mod handler;
 mod namespace;
 mod operators;
 mod payload;
+mod remote_socket;
 pub mod schema;
 mod serve;
 mod server;
@@ -53,11 +54,11 @@ mod sync;
 
 pub use ack::{AckSender, AckStream};
 pub use adapter::{
-    Adapter, AdapterFactory, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalAdapter,
-    LocalNamespace, Room,
+    Adapter, AdapterFactory, AdapterFuture, BroadcastOptions, BroadcastPacket, HandshakeData,
+    LocalAdapter, LocalNamespace, Room, ServerReplies, SocketData,
 };
 #[cfg(feature = "redis")]
-pub use adapter::{Redis, RedisAdapter};
+pub use adapter::{Redis, RedisAdapter, RedisBuilder};
 pub use client_script::ClientScript;
 pub use engineio::{Cors, Transport};
 pub use error::{AckError, BoxError, HandlerError, SendError};
@@ -69,6 +70,7 @@ pub use handler::{
 pub use namespace::NamespaceBuilder;
 pub use operators::{BroadcastOperator, IntoRooms};
 pub use payload::Payload;
+pub use remote_socket::RemoteSocket;
 #[cfg(feature = "tls")]
 pub use serve::tls_config_from_pem;
 pub use serve::{App, PeerAddr, Serve, ServeBody, serve};

@@ -12,6 +12,7 @@ use crate::ack::AckStream;
 use crate::adapter::{BroadcastOptions, BroadcastPacket, Room};
 use crate::error::SendError;
 use crate::namespace::Namespace;
+use crate::remote_socket::RemoteSocket;
 use crate::schema::{self, Untyped};
 use crate::socketio::packet;
 
@@ -140,9 +141,29 @@ impl<N> BroadcastOperator<N> {
         self
     }
 
-    /// The ids of the addressed sockets.
+    /// The ids of the addressed sockets, on every server of the cluster.
     pub async fn socket_ids(&self) -> Vec<Sid> {
         self.namespace.adapter.sockets(&self.options).await
+    }
+
+    /// The addressed sockets, on every server of the cluster: their ids, rooms and
+    /// handshakes, and handles to emit to them, move them between rooms or disconnect them
+    /// (Node's `fetchSockets`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # async fn f(io: ferrio::SocketIo) {
+    /// let players = io.to("table-7").fetch_sockets().await;
+    /// let names: Vec<_> = players.iter().map(|p| p.handshake().auth["name"].clone()).collect();
+    /// # }
+    /// ```
+    pub async fn fetch_sockets(&self) -> Vec<RemoteSocket> {
+        let sockets = self.namespace.adapter.fetch_sockets(&self.options).await;
+        sockets
+            .into_iter()
+            .map(|data| RemoteSocket::new(data, self.namespace.clone()))
+            .collect()
     }
 
     /// Makes the addressed sockets join rooms.

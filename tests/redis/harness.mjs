@@ -4,6 +4,10 @@
 //
 // - startRedis(): a private redis-server on a free loopback port (no persistence, foreground,
 //   killed by PID afterwards); fails loudly when redis-server is missing.
+//   startRedis({ tls: {cert, key, ca}, password }) serves TLS only (no plaintext port) and/or
+//   requires AUTH: its url is then `rediss://:<password>@localhost:<port>`, the harness's own
+//   clients (admin, PING probe, sniffer) connect over TLS trusting `ca`, and members get
+//   REDIS_CA_FILE=<ca>. makeTlsCerts() makes a throwaway CA and a server certificate for it.
 // - Bus: a PSUBSCRIBE '*' sniffer that records every Pub/Sub message (channel + bytes), so a
 //   failing assertion can show what actually travelled.
 // - startFerrio() / startNodeMember(): spawn a member, wait (<= 10 s) for
@@ -15,8 +19,9 @@
 // the members' and redis-server's output to stderr.
 
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
@@ -127,9 +132,17 @@ function redisServerPath() {
   );
 }
 
-/** A quiet node-redis client that never reconnects (errors are kept, not thrown as events). */
+/**
+ * A quiet node-redis client that never reconnects (errors are kept, not thrown as events).
+ * `opts.socket` is merged into the defaults (e.g. a Redis's `clientOptions` for TLS).
+ */
 export function redisClient(url, opts = {}) {
-  const c = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 2000 }, ...opts });
+  const { socket, ...rest } = opts;
+  const c = createClient({
+    url,
+    ...rest,
+    socket: { reconnectStrategy: false, connectTimeout: 2000, ...socket },
+  });
   c.lastError = null;
   c.on("error", (err) => {
     c.lastError = err;
@@ -137,8 +150,8 @@ export function redisClient(url, opts = {}) {
   return c;
 }
 
-async function pingOnce(url) {
-  const c = redisClient(url);
+async function pingOnce(url, clientOptions) {
+  const c = redisClient(url, clientOptions);
   try {
     await withTimeout(c.connect(), 1000, "redis connect");
     return (await withTimeout(c.ping(), 1000, "redis PING")) === "PONG";
@@ -155,22 +168,47 @@ async function pingOnce(url) {
 
 /**
  * Start a private redis-server on a free loopback port; resolves once it answers PING.
- * Returns {port, url, client (a connected node-redis client), numsub(ch), stop()}.
+ * Returns {port, url, client (a connected node-redis client), numsub(ch), stop()}, plus
+ * {tls, caFile, password, clientOptions} (the node-redis options its clients need).
+ *
+ * Options: `tls: {cert, key, ca}` (PEM file paths, e.g. from makeTlsCerts()): TLS only on
+ * `port` (`--port 0`: no plaintext listener; client certificates not required), url
+ * `rediss://…@localhost:<port>`; `password`: `--requirepass`, carried in the url.
  */
-export async function startRedis() {
+export async function startRedis({ tls = null, password = null } = {}) {
   const bin = redisServerPath();
+  let caPem = null;
+  if (tls) {
+    for (const k of ["cert", "key", "ca"]) {
+      if (!tls[k] || !existsSync(tls[k])) throw new Error(`startRedis: tls.${k} (${tls[k]}) is not a file`);
+    }
+    caPem = readFileSync(tls.ca);
+  }
+  const clientOptions = tls ? { socket: { tls: true, ca: caPem } } : {};
+  const auth = password ? `:${encodeURIComponent(password)}@` : "";
   let lastErr;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
+    const listen = tls
+      ? [
+          "--port", "0",
+          "--tls-port", String(port),
+          "--tls-cert-file", tls.cert,
+          "--tls-key-file", tls.key,
+          "--tls-ca-cert-file", tls.ca,
+          "--tls-auth-clients", "no",
+        ]
+      : ["--port", String(port)];
     const child = spawn(
       bin,
       [
-        "--port", String(port),
+        ...listen,
         "--bind", "127.0.0.1",
         "--save", "",
         "--appendonly", "no",
         "--daemonize", "no",
         "--protected-mode", "yes",
+        ...(password ? ["--requirepass", password] : []),
       ],
       { stdio: ["ignore", "pipe", "pipe"], detached: true },
     );
@@ -193,11 +231,12 @@ export async function startRedis() {
     child.on("error", (err) => {
       exited = { error: err.message };
     });
-    const url = `redis://127.0.0.1:${port}`;
+    // TLS: `localhost`, the name the server certificate is for (it also has IP:127.0.0.1).
+    const url = tls ? `rediss://${auth}localhost:${port}` : `redis://${auth}127.0.0.1:${port}`;
     const deadline = Date.now() + 10_000;
     let up = false;
     while (Date.now() < deadline && !exited) {
-      if (await pingOnce(url)) {
+      if (await pingOnce(url, clientOptions)) {
         up = true;
         break;
       }
@@ -211,12 +250,16 @@ export async function startRedis() {
       );
       continue;
     }
-    const client = redisClient(url, { name: "ferrio-test-admin" });
+    const client = redisClient(url, { ...clientOptions, name: "ferrio-test-admin" });
     await client.connect();
     const redis = {
       port,
       url,
       client,
+      tls: !!tls,
+      caFile: tls ? tls.ca : null,
+      password,
+      clientOptions,
       get output() {
         return output;
       },
@@ -246,6 +289,89 @@ export async function startRedis() {
     return redis;
   }
   throw lastErr;
+}
+
+// ---------------------------------------------------------------------------
+// throwaway TLS certificates
+// ---------------------------------------------------------------------------
+
+function openssl(args, cwd) {
+  try {
+    execFileSync("openssl", args, { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+  } catch (err) {
+    if (err.code === "ENOENT") {
+      throw new Error(
+        "openssl is not installed: the TLS tests need it to make a throwaway CA and server " +
+          "certificate (Debian: `apt-get install openssl`)",
+      );
+    }
+    throw new Error(`openssl ${args.join(" ")} failed (exit ${err.status}):\n${err.stderr ?? err.message}`);
+  }
+}
+
+/**
+ * Makes, in a fresh temp dir, a throwaway v3 CA (basicConstraints CA:TRUE, keyCertSign) and a
+ * server certificate it signs (P-256; subjectAltName DNS:localhost, IP:127.0.0.1;
+ * extendedKeyUsage serverAuth), valid for a day. Returns {dir, ca, cert, key (file paths),
+ * caPem, remove()}; call remove() afterwards (it deletes the keys too).
+ */
+export function makeTlsCerts() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "ferrio-tls-"));
+  try {
+    writeFileSync(
+      path.join(dir, "openssl.cnf"),
+      [
+        "[req]",
+        "prompt = no",
+        "distinguished_name = dn",
+        "[dn]",
+        "CN = ferrio throwaway test CA",
+        "[v3_ca]",
+        "basicConstraints = critical, CA:TRUE",
+        "keyUsage = critical, keyCertSign, cRLSign",
+        "subjectKeyIdentifier = hash",
+        "[v3_server]",
+        "basicConstraints = critical, CA:FALSE",
+        "keyUsage = critical, digitalSignature",
+        "extendedKeyUsage = serverAuth",
+        "subjectAltName = DNS:localhost, IP:127.0.0.1",
+        "subjectKeyIdentifier = hash",
+        "authorityKeyIdentifier = keyid, issuer",
+        "",
+      ].join("\n"),
+    );
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl(
+      ["req", "-x509", "-config", "openssl.cnf", "-extensions", "v3_ca", ...ec,
+        "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-sha256"],
+      dir,
+    );
+    openssl(
+      ["req", "-new", "-config", "openssl.cnf", "-subj", "/CN=localhost", ...ec,
+        "-keyout", "server.key", "-out", "server.csr"],
+      dir,
+    );
+    openssl(
+      ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-set_serial", `0x${Date.now().toString(16)}${process.pid.toString(16)}`,
+        "-days", "1", "-sha256", "-extfile", "openssl.cnf", "-extensions", "v3_server",
+        "-out", "server.crt"],
+      dir,
+    );
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    dir,
+    ca: path.join(dir, "ca.crt"),
+    cert: path.join(dir, "server.crt"),
+    key: path.join(dir, "server.key"),
+    caPem: readFileSync(path.join(dir, "ca.crt")),
+    remove() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -280,7 +406,7 @@ function show(value) {
 export class Bus {
   static async start(redis) {
     const bus = new Bus();
-    bus.client = redisClient(redis.url, { name: "ferrio-test-bus" });
+    bus.client = redisClient(redis.url, { ...redis.clientOptions, name: "ferrio-test-bus" });
     await bus.client.connect();
     await bus.client.pSubscribe(
       "*",
@@ -471,40 +597,48 @@ class Member {
 
 function spawnMember(kind, name, cmd, args, env) {
   const childEnv = { ...process.env, RUST_BACKTRACE: "1" };
-  for (const k of ["PING_INTERVAL_MS", "PING_TIMEOUT_MS", "MAX_PAYLOAD", "TRANSPORTS", "CORS_ORIGINS"]) {
+  for (const k of ["PING_INTERVAL_MS", "PING_TIMEOUT_MS", "MAX_PAYLOAD", "TRANSPORTS", "CORS_ORIGINS", "REDIS_CA_FILE"]) {
     delete childEnv[k];
   }
-  for (const [k, v] of Object.entries(env)) childEnv[k] = String(v);
+  // A null / undefined value unsets the variable (e.g. REDIS_CA_FILE: null).
+  for (const [k, v] of Object.entries(env)) {
+    if (v == null) delete childEnv[k];
+    else childEnv[k] = String(v);
+  }
   childEnv.PORT = "0";
   const child = spawn(cmd, args, { env: childEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
   live.add(child);
   return new Member(kind, name, child);
 }
 
+/** Waits for the ready line; on failure the member is killed and attached as `err.member`. */
 async function ready(member) {
   try {
     await member._ready();
   } catch (err) {
     await member.kill().catch(() => {});
+    err.member = member;
     throw err;
   }
   return member;
+}
+
+/** REDIS_URL (and REDIS_CA_FILE for a TLS Redis) for a member; `env` overrides them. */
+function redisEnv(redis, env) {
+  return { REDIS_URL: redis.url, ...(redis.caFile ? { REDIS_CA_FILE: redis.caFile } : {}), ...env };
 }
 
 /** The Rust testapp with REDIS_URL set (so it uses the Redis adapter). */
 export async function startFerrio(redis, { name = "ferrio", env = {} } = {}) {
   const bin = path.join(binDir(), "testapp");
   if (!existsSync(bin)) throw new Error(`ferrio binary not found: ${bin}`);
-  return ready(spawnMember("ferrio", name, bin, [], { REDIS_URL: redis.url, ...env }));
+  return ready(spawnMember("ferrio", name, bin, [], redisEnv(redis, env)));
 }
 
 /** node-member.mjs: socket.io 4.8 + @socket.io/redis-adapter on the same Redis. */
 export async function startNodeMember(redis, { name = "node", env = {} } = {}) {
   return ready(
-    spawnMember("node", name, process.execPath, [path.join(HERE, "node-member.mjs")], {
-      REDIS_URL: redis.url,
-      ...env,
-    }),
+    spawnMember("node", name, process.execPath, [path.join(HERE, "node-member.mjs")], redisEnv(redis, env)),
   );
 }
 
@@ -512,10 +646,11 @@ export async function startNodeMember(redis, { name = "node", env = {} } = {}) {
  * Start Redis, the bus sniffer and members of the given kinds, e.g. ["ferrio", "node"].
  * Waits (bounded, tolerant) until `PUBSUB NUMSUB socket.io-request#/#` reaches the member
  * count, so that the members are subscribed before the tests run; `serverCountReached`
- * says whether it did (the server-count tests assert it).
+ * says whether it did (the server-count tests assert it). `redis`: startRedis's options
+ * (TLS, password).
  */
-export async function startCluster(kinds, { env = {} } = {}) {
-  const redis = await startRedis();
+export async function startCluster(kinds, { env = {}, redis: redisOptions = {} } = {}) {
+  const redis = await startRedis(redisOptions);
   const cluster = { redis, bus: null, members: [], serverCountReached: false };
   try {
     cluster.bus = await Bus.start(redis);
@@ -710,5 +845,46 @@ export function redisVersion() {
     return execFileSync(redisServerPath(), ["--version"], { encoding: "utf8" }).trim();
   } catch {
     return "unknown";
+  }
+}
+
+// ---------------------------------------------------------------------------
+// a Flask-SocketIO process on the queue
+// ---------------------------------------------------------------------------
+
+/** The Python with Flask-SocketIO: FERRIO_PYTHON, else tests/redis/.venv (scripts/test makes it). */
+function pythonPath() {
+  const python = process.env.FERRIO_PYTHON ?? path.join(HERE, ".venv", "bin", "python");
+  if (!existsSync(python)) {
+    throw new Error(
+      `no Python with Flask-SocketIO at ${python}: run scripts/test (it creates tests/redis/.venv ` +
+        "from tests/redis/requirements.txt) or set FERRIO_PYTHON",
+    );
+  }
+  return python;
+}
+
+/**
+ * Runs `ops` (see flask_emitter.py) in a Flask-SocketIO process publishing on `channel` of
+ * `redis`; resolves once the process has published them all and exited.
+ */
+export async function runFlask(redis, channel, ops) {
+  const child = spawn(pythonPath(), [path.join(HERE, "flask_emitter.py"), redis.url, channel], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk) => (out += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk) => (out += chunk));
+  child.stdin.end(JSON.stringify(ops));
+  const code = await withTimeout(
+    new Promise((resolve) => child.on("exit", resolve)),
+    15_000,
+    "the Flask-SocketIO emitter to exit",
+  ).catch((err) => {
+    child.kill("SIGKILL");
+    throw err;
+  });
+  if (code !== 0 || !out.includes("done")) {
+    throw new Error(`the Flask-SocketIO emitter failed (exit ${code}):\n${out.slice(-4000)}`);
   }
 }

@@ -4,14 +4,19 @@
 // the cluster. Prints `ferrio listening on http://127.0.0.1:<port>` once its adapter is
 // subscribed.
 //
-// Env: REDIS_URL (required), PORT (0 = any free port), REDIS_KEY (adapter prefix, default
-// `socket.io`), REQUESTS_TIMEOUT_MS (adapter requestsTimeout, default 5000),
+// Env: REDIS_URL (required), REDIS_CA_FILE (a PEM CA to trust: the Redis connections then use
+// TLS, for a `rediss://` URL whose server certificate a private CA signed), PORT (0 = any free
+// port), REDIS_KEY (adapter prefix, default `socket.io`), REQUESTS_TIMEOUT_MS (adapter
+// requestsTimeout, default 5000),
 // PUBLISH_ON_SPECIFIC_RESPONSE_CHANNEL=1, PING_INTERVAL_MS (300), PING_TIMEOUT_MS (200).
 //
 // Events (all acknowledged):
 //   join(room | rooms) / leave(room | rooms) / leave-all / rooms → sorted rooms of the socket
 //   room-sockets(room) → sorted ids of `(await io.in(room).fetchSockets())`, or {error}
 //   all-rooms → sorted `io.of("/").adapter.allRooms()`, or {error}
+//   fetch-sockets({room, greet}) → [{id, rooms, auth, eio, data}] of io.in(room).fetchSockets()
+//     sorted by id; then each fetched socket is sent `greet` (its id) and joins `greeted`.
+//     socket.data is {member: "node"}.
 //   broadcast({to, except, includeSelf, event, args}) → "done"
 //     includeSelf false: socket.to(to).except(except) (the sender excluded)
 //     includeSelf true:  io.to(to).except(except)
@@ -31,6 +36,7 @@
 // {member: "node", args}.
 
 import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
@@ -42,8 +48,10 @@ if (!REDIS_URL) {
   process.exit(2);
 }
 
-const pub = createClient({ url: REDIS_URL, name: `node-member-${process.pid}-pub` });
-const sub = createClient({ url: REDIS_URL, name: `node-member-${process.pid}-sub` });
+const REDIS_CA_FILE = env("REDIS_CA_FILE");
+const tlsOptions = REDIS_CA_FILE ? { socket: { tls: true, ca: readFileSync(REDIS_CA_FILE) } } : {};
+const pub = createClient({ url: REDIS_URL, name: `node-member-${process.pid}-pub`, ...tlsOptions });
+const sub = createClient({ url: REDIS_URL, name: `node-member-${process.pid}-sub`, ...tlsOptions });
 for (const c of [pub, sub]) c.on("error", (err) => console.error("redis error:", err.message));
 await Promise.all([pub.connect(), sub.connect()]);
 
@@ -82,6 +90,7 @@ io.on("ask", (...args) => {
 });
 
 io.on("connection", (socket) => {
+  socket.data = { member: "node" };
   socket.on("join", (rooms, cb) => {
     socket.join(asList(rooms));
     reply(cb, sortedRooms(socket));
@@ -106,6 +115,25 @@ io.on("connection", (socket) => {
     try {
       const sockets = await io.in(room).fetchSockets();
       reply(cb, sockets.map((s) => s.id).sort());
+    } catch (err) {
+      reply(cb, { error: err.message });
+    }
+  });
+  socket.on("fetch-sockets", async (req, cb) => {
+    try {
+      const sockets = (await io.in(req.room).fetchSockets()).sort((a, b) => (a.id < b.id ? -1 : 1));
+      const described = sockets.map((s) => ({
+        id: s.id,
+        rooms: [...s.rooms].sort(),
+        auth: s.handshake.auth,
+        eio: s.handshake.query.EIO,
+        data: s.data ?? null,
+      }));
+      for (const s of sockets) {
+        s.emit(req.greet, s.id);
+        s.join("greeted");
+      }
+      reply(cb, described);
     } catch (err) {
       reply(cb, { error: err.message });
     }

@@ -308,6 +308,40 @@ export function requestSuite(kinds) {
           for (const c of [x1, y1, y2, xOut]) c.s.disconnect();
         });
 
+        it(`fetch-sockets on ${kinds[from]} describes the room's sockets of ${kinds[to]}, and their handles reach them`, async () => {
+          const room = freshEvent("fs");
+          const x1 = await X.client("x1", { auth: { name: "x1" } });
+          const y1 = await Y.client("y1", { auth: { name: "y1" } });
+          const y2 = await Y.client("y2", { auth: { name: "y2" }, transports: ["polling"], upgrade: false });
+          const yOut = await Y.client("yOut");
+          for (const c of [x1, y1, y2]) await ack(c.s, "join", [room, `${c.label}-own`]);
+          const greet = freshEvent("greet");
+          const greeted = new Map();
+          for (const c of [x1, y1, y2, yOut]) c.s.on(greet, (id) => greeted.set(c.label, id));
+          const mark = cluster.bus.mark();
+          const got = await ackWithin(ACK_MS, x1.s, "fetch-sockets", { room, greet });
+          const expected = [x1, y1, y2]
+            .map((c) => ({
+              id: c.id,
+              rooms: [c.id, room, `${c.label}-own`].sort(),
+              auth: { name: c.label },
+              eio: "4",
+              data: c.member.kind === "node" ? { member: "node" } : null,
+            }))
+            .sort((a, b) => (a.id < b.id ? -1 : 1));
+          assert.deepEqual(got, expected, `fetch-sockets ${room}${evidence(mark)}`);
+          await waitUntil(() => greeted.size >= 3, 3000, "the fetched handles to greet x1, y1, y2").catch((err) => {
+            throw new Error(`${err.message}; greeted: ${JSON.stringify([...greeted])}${evidence(mark)}`);
+          });
+          for (const c of [x1, y1, y2]) {
+            assert.equal(greeted.get(c.label), c.id, `${c.label} is greeted with its own id`);
+            await waitUntil(async () => (await ack(c.s, "rooms")).includes("greeted"), 2000, `${c.label} to join greeted`);
+          }
+          await sleep(ABSENCE_WAIT_MS);
+          assert.equal(greeted.has("yOut"), false, "a socket outside the room is not greeted");
+          for (const c of [x1, y1, y2, yOut]) c.s.disconnect();
+        });
+
         it(`room-sockets on ${kinds[from]} of a socket id of ${kinds[to]} lists that socket`, async () => {
           const y1 = await Y.client("y1");
           const x1 = await X.client("x1");

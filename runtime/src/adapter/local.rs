@@ -4,7 +4,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 use std::time::Duration;
 
-use super::{Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalNamespace, Room};
+use super::{
+    Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalNamespace, Room, SocketData,
+};
 use crate::Sid;
 use crate::ack::AckStream;
 use crate::error::SendError;
@@ -43,6 +45,18 @@ impl LocalAdapter {
     /// Every room with a member on this server, socket-id rooms included.
     pub fn rooms(&self) -> Vec<Room> {
         read(&self.index).rooms.keys().cloned().collect()
+    }
+
+    /// What this server tells of the local sockets the options address.
+    pub fn socket_data(&self, options: &BroadcastOptions) -> Vec<SocketData> {
+        let Some(namespace) = self.namespace.get() else {
+            return Vec::new();
+        };
+        self.select(options)
+            .into_iter()
+            .filter_map(|sid| namespace.socket(sid))
+            .map(|socket| SocketData::of(&socket))
+            .collect()
     }
 
     /// The local sockets the options address, each once.
@@ -163,6 +177,11 @@ impl Adapter for LocalAdapter {
     fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<Sid>> {
         let sids = self.select(options);
         Box::pin(async move { sids })
+    }
+
+    fn fetch_sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<SocketData>> {
+        let sockets = self.socket_data(options);
+        Box::pin(async move { sockets })
     }
 
     fn all_rooms(&self) -> AdapterFuture<'_, HashSet<Room>> {

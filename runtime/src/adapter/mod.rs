@@ -15,9 +15,11 @@ use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 pub use local::LocalAdapter;
 #[cfg(feature = "redis")]
-pub use redis::{Redis, RedisAdapter};
+pub use redis::{Redis, RedisAdapter, RedisBuilder};
 
 use crate::Sid;
 use crate::ack::AckStream;
@@ -89,6 +91,9 @@ pub trait Adapter: Send + Sync + 'static {
     /// The ids of the addressed sockets.
     fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<Sid>>;
 
+    /// What the servers tell of the addressed sockets (Node's `fetchSockets`).
+    fn fetch_sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<SocketData>>;
+
     /// Every room of the namespace, socket-id rooms included (Node's `allRooms`); a cluster
     /// adapter merges the rooms of every server.
     fn all_rooms(&self) -> AdapterFuture<'_, HashSet<Room>>;
@@ -120,6 +125,82 @@ pub trait Adapter: Send + Sync + 'static {
     ) -> AdapterFuture<'_, ServerReplies> {
         let _ = (event, args, timeout);
         Box::pin(std::future::ready(ServerReplies::default()))
+    }
+}
+
+/// A socket as its server describes it to the cluster: one element of the answer to Node's
+/// `fetchSockets`, in Node's JSON shape.
+///
+/// # Examples
+///
+/// ```
+/// let node_answer = serde_json::json!({
+///     "id": "J2eN0aZi5AhDrQg9AAAB",
+///     "handshake": { "auth": { "name": "ada" }, "query": { "EIO": "4" }, "url": "/socket.io/?EIO=4" },
+///     "rooms": ["J2eN0aZi5AhDrQg9AAAB", "lobby"],
+///     "data": { "score": 3 },
+/// });
+/// let socket: ferrio::SocketData = serde_json::from_value(node_answer).unwrap();
+/// assert_eq!(socket.handshake.auth["name"], "ada");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SocketData {
+    /// The socket's id.
+    pub id: Sid,
+    /// The request that opened its connection.
+    pub handshake: HandshakeData,
+    /// The rooms it is in, its own id included.
+    pub rooms: Vec<Room>,
+    /// What its server keeps about it (Node's `socket.data`); `null` from ferrio servers.
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+/// The handshake of a socket of the cluster, as [`SocketData`] carries it. Node also sends
+/// the client's address and the connection's time, which ferrio does not keep.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HandshakeData {
+    /// The request's headers, by lowercase name.
+    pub headers: serde_json::Map<String, serde_json::Value>,
+    /// The request's path and query.
+    pub url: String,
+    /// The query parameters.
+    pub query: serde_json::Map<String, serde_json::Value>,
+    /// The auth payload the client connected with.
+    pub auth: serde_json::Value,
+    /// Whether the request came from another origin.
+    pub xdomain: bool,
+    /// Whether the connection is encrypted (ferrio servers do not record it, and say `false`).
+    pub secure: bool,
+}
+
+impl SocketData {
+    /// Describes a socket of this server.
+    pub(crate) fn of(socket: &crate::Socket) -> Self {
+        let handshake = socket.handshake();
+        let text = |value: &http::HeaderValue| value.to_str().unwrap_or_default().into();
+        let headers = handshake
+            .headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), text(value)))
+            .collect();
+        let query = form_urlencoded::parse(handshake.uri.query().unwrap_or_default().as_bytes())
+            .map(|(key, value)| (key.into_owned(), value.into_owned().into()))
+            .collect();
+        Self {
+            id: socket.id(),
+            handshake: HandshakeData {
+                headers,
+                url: handshake.uri.to_string(),
+                query,
+                auth: socket.auth().clone(),
+                xdomain: handshake.headers.contains_key(http::header::ORIGIN),
+                secure: false,
+            },
+            rooms: socket.rooms(),
+            data: serde_json::Value::Null,
+        }
     }
 }
 

@@ -2,7 +2,9 @@
 //! `tests/js/`. Each event asks the server to do one thing and acknowledges the outcome, so a
 //! test can act as a client and check what every other client saw.
 //!
-//! `whoami` acknowledges the socket's id as the server knows it. `server-side-emit` ({event,
+//! `whoami` acknowledges the socket's id as the server knows it. `fetch-sockets` ({room,
+//! greet}) describes the room's sockets across the cluster and greets each through its
+//! fetched handle. `server-side-emit` ({event,
 //! args}) sends an event to the other servers of a cluster; their `announce` listener tells
 //! their own clients with `announced`. `server-side-call` ({event, args}) sends one and waits
 //! for every server's answer: `{responses, error}`, responses sorted by JSON; the `ask`
@@ -170,6 +172,36 @@ async fn leave_all(socket: Socket, ack: AckSender) {
 
 async fn rooms(socket: Socket, ack: AckSender) {
     let _ = ack.send(sorted(socket.rooms()));
+}
+
+#[derive(Deserialize)]
+struct FetchRequest {
+    room: String,
+    greet: String,
+}
+
+/// Describes the sockets of a room across the cluster, sorted by id, and through each
+/// fetched handle sends it `greet` with its id and makes it join `greeted`.
+async fn fetch_sockets(io: SocketIo, Data(request): Data<FetchRequest>, ack: AckSender) {
+    let mut sockets = io.to(request.room).fetch_sockets().await;
+    sockets.sort_by_key(|socket| socket.id());
+    let described: Vec<Value> = sockets
+        .iter()
+        .map(|socket| {
+            json!({
+                "id": socket.id(),
+                "rooms": sorted(socket.rooms().to_vec()),
+                "auth": socket.handshake().auth,
+                "eio": socket.handshake().query.get("EIO"),
+                "data": socket.data(),
+            })
+        })
+        .collect();
+    for socket in &sockets {
+        let _ = socket.emit(&request.greet, socket.id());
+        socket.join("greeted");
+    }
+    let _ = ack.send(described);
 }
 
 async fn room_sockets(io: SocketIo, Data(room): Data<String>, ack: AckSender) {
@@ -486,6 +518,7 @@ async fn main() -> std::io::Result<()> {
                 .on("leave-all", leave_all)
                 .on("rooms", rooms)
                 .on("room-sockets", room_sockets)
+                .on("fetch-sockets", fetch_sockets)
                 .on("broadcast", broadcast)
                 .on("emit-to-sid", emit_to_sid)
                 .on("server-emit", server_emit)

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::super::wire::WireBroadcast;
 use super::super::{
     Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalAdapter, LocalNamespace, Room,
-    ServerReplies,
+    ServerReplies, SocketData,
 };
 use super::incoming::strings;
 use super::{Redis, request};
@@ -61,6 +61,26 @@ impl RedisAdapter {
             .0
             .ask(self.namespace.path(), request, timeout)
             .await
+    }
+
+    /// Node's REMOTE_FETCH request for these options.
+    fn fetch_request(&self, options: &BroadcastOptions) -> Value {
+        json!({ "type": request::REMOTE_FETCH, "opts": self.remote_options(options) })
+    }
+
+    /// The sockets the other servers describe in answer to a REMOTE_FETCH, as they sent them.
+    async fn fetch_remote(&self, request: Value) -> Vec<Value> {
+        let responses = self.ask(request).await;
+        responses
+            .replies
+            .into_iter()
+            .flat_map(
+                |mut response| match response.get_mut("sockets").map(Value::take) {
+                    Some(Value::Array(sockets)) => sockets,
+                    _ => Vec::new(),
+                },
+            )
+            .collect()
     }
 
     fn remote_options(&self, options: &BroadcastOptions) -> Value {
@@ -139,18 +159,35 @@ impl Adapter for RedisAdapter {
         if options.local {
             return Box::pin(async move { local });
         }
-        let request =
-            json!({ "type": request::REMOTE_FETCH, "opts": self.remote_options(options) });
+        let request = self.fetch_request(options);
         Box::pin(async move {
-            let responses = self.ask(request).await;
-            let remote = responses
-                .replies
+            let remote = self.fetch_remote(request).await;
+            let ids = remote
                 .iter()
-                .filter_map(|response| response.get("sockets").and_then(Value::as_array))
-                .flatten()
                 .filter_map(|socket| socket.get("id").and_then(Value::as_str))
                 .filter_map(|id| id.parse::<Sid>().ok());
-            local.into_iter().chain(remote).collect()
+            local.into_iter().chain(ids).collect()
+        })
+    }
+
+    fn fetch_sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<SocketData>> {
+        let local = self.local.socket_data(options);
+        if options.local {
+            return Box::pin(async move { local });
+        }
+        let request = self.fetch_request(options);
+        Box::pin(async move {
+            let remote = self.fetch_remote(request).await;
+            let sockets = remote
+                .into_iter()
+                .filter_map(|socket| match serde_json::from_value(socket) {
+                    Ok(socket) => Some(socket),
+                    Err(error) => {
+                        tracing::warn!(%error, "skipped a socket of another server that does not decode");
+                        None
+                    }
+                });
+            local.into_iter().chain(sockets).collect()
         })
     }
 

@@ -115,42 +115,7 @@ fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
             local.disconnect_sockets(&options, close);
         }
         Some(request::REMOTE_FETCH) => {
-            let sockets: Vec<Value> = local
-                .select(&options)
-                .into_iter()
-                .filter_map(|sid| ns.socket(sid))
-                .map(|socket| {
-                    let handshake = socket.handshake();
-                    let headers: serde_json::Map<String, Value> = handshake
-                        .headers
-                        .iter()
-                        .map(|(name, value)| {
-                            (
-                                name.to_string(),
-                                Value::from(value.to_str().unwrap_or_default()),
-                            )
-                        })
-                        .collect();
-                    let query: serde_json::Map<String, Value> = form_urlencoded::parse(
-                        handshake.uri.query().unwrap_or_default().as_bytes(),
-                    )
-                    .map(|(k, v)| (k.into_owned(), Value::from(v.into_owned())))
-                    .collect();
-                    json!({
-                        "id": socket.id(),
-                        "handshake": {
-                            "headers": headers,
-                            "url": handshake.uri.to_string(),
-                            "query": query,
-                            "auth": socket.auth(),
-                            "xdomain": false,
-                            "secure": false,
-                        },
-                        "rooms": socket.rooms().iter().map(|r| r.to_string()).collect::<Vec<_>>(),
-                        "data": Value::Null,
-                    })
-                })
-                .collect();
+            let sockets = local.socket_data(&options);
             respond(json!({ "requestId": request_id, "sockets": sockets }));
         }
         Some(request::SERVER_SIDE_EMIT) => {

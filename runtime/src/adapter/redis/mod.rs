@@ -58,6 +58,8 @@ pub struct Redis(Arc<Shared>);
 
 struct Shared {
     client: redis::Client,
+    /// For the server count; reconnects by itself.
+    queries: redis::aio::ConnectionManager,
     uid: String,
     prefix: String,
     publish: mpsc::Sender<(String, Vec<u8>)>,
@@ -155,12 +157,16 @@ impl RedisBuilder {
         } else {
             redis::Client::open(self.url.as_str())?
         };
-        let publisher = client.get_multiplexed_async_connection().await?;
+        let mut publisher = client.get_multiplexed_async_connection().await?;
+        // A connection succeeds before any command: PING so that a refused AUTH stops here.
+        redis::cmd("PING").query_async::<()>(&mut publisher).await?;
+        let queries = redis::aio::ConnectionManager::new(client.clone()).await?;
         let subscriber = client.get_async_pubsub().await?;
         let (publish, publish_queue) = mpsc::channel(PUBLISH_QUEUE);
         let (subscribe, subscriptions) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             client: client.clone(),
+            queries,
             pending: std::sync::Mutex::new(HashMap::new()),
             uid: node_uid(),
             prefix: self.prefix,
@@ -230,20 +236,22 @@ impl Shared {
         }
     }
 
-    /// How many servers subscribe to the namespace's requests, this one included.
+    /// How many servers subscribe to the namespace's requests, this one included; only this
+    /// one (logged) when Redis cannot tell.
     async fn server_count(&self, namespace: &str) -> usize {
-        let Ok(mut connection) = self.client.get_multiplexed_async_connection().await else {
-            return 1;
-        };
         let counts: redis::RedisResult<Vec<(String, usize)>> = redis::cmd("PUBSUB")
             .arg("NUMSUB")
             .arg(self.request_channel(namespace))
-            .query_async(&mut connection)
+            .query_async(&mut self.queries.clone())
             .await;
-        counts
-            .ok()
-            .and_then(|counts| counts.first().map(|(_, n)| *n))
-            .unwrap_or(1)
+        match counts.map(|counts| counts.first().map(|(_, n)| *n)) {
+            Ok(Some(count)) => count,
+            Ok(None) => 1,
+            Err(error) => {
+                tracing::warn!(%error, %namespace, "could not count the servers; asking none");
+                1
+            }
+        }
     }
 
     /// Publishes a request and gathers one answer from every other server, or those that came
