@@ -216,7 +216,9 @@ impl SocketIo {
     /// The arguments do not serialize.
     pub fn server_side_emit<T: Serialize>(&self, event: &str, args: T) -> Result<(), SendError> {
         let args = Payload::from_args(&args)?;
-        self.main_adapter().server_side_emit(event, &args);
+        if let Some(adapter) = self.main_adapter() {
+            adapter.server_side_emit(event, &args);
+        }
         Ok(())
     }
 
@@ -244,9 +246,11 @@ impl SocketIo {
         args: T,
     ) -> Result<Vec<R>, AckError> {
         let args = Payload::from_args(&args).map_err(SendError::from)?;
+        let Some(adapter) = self.main_adapter() else {
+            return Ok(Vec::new());
+        };
         let timeout = self.shared().config.ack_timeout;
-        let answers = self
-            .main_adapter()
+        let answers = adapter
             .server_side_emit_with_ack(event, &args, timeout)
             .await;
         if !answers.is_complete() {
@@ -277,9 +281,10 @@ impl SocketIo {
         }
     }
 
-    /// The adapter of the main namespace `/`, which carries server-side emits.
-    fn main_adapter(&self) -> &Arc<dyn crate::adapter::Adapter> {
-        &self.shared().namespaces["/"].adapter
+    /// The adapter of the main namespace `/`, which carries server-side emits (none when the
+    /// server does not serve `/`).
+    fn main_adapter(&self) -> Option<&Arc<dyn crate::adapter::Adapter>> {
+        Some(&self.shared().namespaces.get("/")?.adapter)
     }
 
     /// A connected socket of a namespace, by id.

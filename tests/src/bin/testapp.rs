@@ -16,6 +16,7 @@
 //! comma-separated list of allowed origins; any origin when unset), `ALLOW_EIO3` (`0` refuses
 //! the socket.io client 2.x), `REDIS_URL` (scale out through that Redis, with Node's adapter
 //! protocol), `REDIS_CA_FILE` (the CA that signed a `rediss://` Redis's certificate),
+//! `REDIS_CERT_FILE` and `REDIS_KEY_FILE` (a client certificate, for mutual TLS),
 //! `PYTHON_QUEUE` (also deliver what python-socketio processes publish on that channel).
 
 use std::collections::HashMap;
@@ -442,11 +443,18 @@ async fn whoami(ack: AckSender) {
     let _ = ack.send("admin");
 }
 
-/// Connects to Redis; `REDIS_CA_FILE` trusts a private CA for a `rediss://` URL.
+/// Connects to Redis; `REDIS_CA_FILE` trusts a private CA for a `rediss://` URL, and
+/// `REDIS_CERT_FILE` with `REDIS_KEY_FILE` present a client certificate (mutual TLS).
 async fn redis(url: &str) -> Result<ferrio::Redis, Box<dyn std::error::Error + Send + Sync>> {
     let mut redis = ferrio::Redis::builder(url);
     if let Ok(ca) = std::env::var("REDIS_CA_FILE") {
         redis = redis.root_certificate(std::fs::read(ca)?);
+    }
+    if let (Ok(cert), Ok(key)) = (
+        std::env::var("REDIS_CERT_FILE"),
+        std::env::var("REDIS_KEY_FILE"),
+    ) {
+        redis = redis.client_certificate(std::fs::read(cert)?, std::fs::read(key)?);
     }
     Ok(redis.connect().await?)
 }
