@@ -83,6 +83,88 @@ impl std::error::Error for SendError {
     }
 }
 
+/// The result of a query that asks every server of the cluster.
+pub type ClusterResult<T> = Result<T, Incomplete<T>>;
+
+/// A cluster query that not every server answered in time, or that could not reach the other
+/// servers at all: what this server and the servers that answered gave, and how much is
+/// missing. (Node rejects such queries; the partial answer is kept here.)
+///
+/// # Examples
+///
+/// ```
+/// # async fn f(io: ferrio::SocketIo) {
+/// let ids = match io.to("lobby").socket_ids().await {
+///     Ok(ids) => ids,
+///     Err(incomplete) => {
+///         tracing::warn!(%incomplete, "counting the lobby without some servers");
+///         incomplete.into_partial()
+///     }
+/// };
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incomplete<T> {
+    partial: T,
+    answered: usize,
+    expected: Option<usize>,
+}
+
+impl<T> Incomplete<T> {
+    /// A partial answer: `answered` of the `expected` other servers answered (`None` when
+    /// they could not even be counted).
+    pub fn new(partial: T, answered: usize, expected: Option<usize>) -> Self {
+        Self {
+            partial,
+            answered,
+            expected,
+        }
+    }
+
+    /// What did come.
+    pub fn partial(&self) -> &T {
+        &self.partial
+    }
+
+    /// What did come, by value.
+    pub fn into_partial(self) -> T {
+        self.partial
+    }
+
+    /// How many other servers answered.
+    pub fn answered(&self) -> usize {
+        self.answered
+    }
+
+    /// How many other servers were asked, or `None` when the cluster could not be reached.
+    pub fn expected(&self) -> Option<usize> {
+        self.expected
+    }
+
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Incomplete<U> {
+        Incomplete {
+            partial: f(self.partial),
+            answered: self.answered,
+            expected: self.expected,
+        }
+    }
+}
+
+impl<T> fmt::Display for Incomplete<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.expected {
+            Some(expected) => write!(
+                f,
+                "only {} of the {expected} other servers answered in time",
+                self.answered
+            ),
+            None => f.write_str("the other servers could not be reached"),
+        }
+    }
+}
+
+impl<T: fmt::Debug> std::error::Error for Incomplete<T> {}
+
 #[derive(Debug)]
 enum AckErrorKind {
     Timeout,

@@ -55,13 +55,13 @@ mod sync;
 pub use ack::{AckSender, AckStream};
 pub use adapter::{
     Adapter, AdapterFactory, AdapterFuture, BroadcastOptions, BroadcastPacket, HandshakeData,
-    LocalAdapter, LocalNamespace, Room, ServerReplies, SocketData,
+    LocalAdapter, LocalNamespace, Room, SocketData,
 };
 #[cfg(feature = "redis")]
 pub use adapter::{Redis, RedisAdapter, RedisBuilder};
 pub use client_script::ClientScript;
 pub use engineio::{Cors, Transport};
-pub use error::{AckError, BoxError, HandlerError, SendError};
+pub use error::{AckError, BoxError, ClusterResult, HandlerError, Incomplete, SendError};
 pub use extensions::Session;
 pub use handler::{
     Auth, ConnectContext, ConnectError, Data, DisconnectContext, Event, EventContext, FromContext,

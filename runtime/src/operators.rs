@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::Sid;
 use crate::ack::AckStream;
+use crate::adapter::SocketData;
 use crate::adapter::{BroadcastOptions, BroadcastPacket, Room};
+use crate::error::ClusterResult;
 use crate::error::SendError;
 use crate::namespace::Namespace;
 use crate::remote_socket::RemoteSocket;
@@ -142,7 +144,11 @@ impl<N> BroadcastOperator<N> {
     }
 
     /// The ids of the addressed sockets, on every server of the cluster.
-    pub async fn socket_ids(&self) -> Vec<Sid> {
+    ///
+    /// # Errors
+    ///
+    /// Some servers did not answer in time; the error holds the ids that came.
+    pub async fn socket_ids(&self) -> ClusterResult<Vec<Sid>> {
         self.namespace.adapter.sockets(&self.options).await
     }
 
@@ -153,17 +159,26 @@ impl<N> BroadcastOperator<N> {
     /// # Examples
     ///
     /// ```
-    /// # async fn f(io: ferrio::SocketIo) {
-    /// let players = io.to("table-7").fetch_sockets().await;
+    /// # async fn f(io: ferrio::SocketIo) -> Result<(), Box<dyn std::error::Error>> {
+    /// let players = io.to("table-7").fetch_sockets().await?;
     /// let names: Vec<_> = players.iter().map(|p| p.handshake().auth["name"].clone()).collect();
-    /// # }
+    /// # Ok(()) }
     /// ```
-    pub async fn fetch_sockets(&self) -> Vec<RemoteSocket> {
-        let sockets = self.namespace.adapter.fetch_sockets(&self.options).await;
-        sockets
-            .into_iter()
-            .map(|data| RemoteSocket::new(data, self.namespace.clone()))
-            .collect()
+    ///
+    /// # Errors
+    ///
+    /// Some servers did not answer in time; the error holds the sockets that came.
+    pub async fn fetch_sockets(&self) -> ClusterResult<Vec<RemoteSocket>> {
+        let handles = |sockets: Vec<SocketData>| {
+            sockets
+                .into_iter()
+                .map(|data| RemoteSocket::new(data, self.namespace.clone()))
+                .collect()
+        };
+        match self.namespace.adapter.fetch_sockets(&self.options).await {
+            Ok(sockets) => Ok(handles(sockets)),
+            Err(incomplete) => Err(incomplete.map(handles)),
+        }
     }
 
     /// Makes the addressed sockets join rooms.

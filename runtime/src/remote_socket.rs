@@ -18,8 +18,8 @@ use crate::schema::Untyped;
 /// # Examples
 ///
 /// ```
-/// # async fn f(io: ferrio::SocketIo) -> Result<(), ferrio::SendError> {
-/// for player in io.to("lobby").fetch_sockets().await {
+/// # async fn f(io: ferrio::SocketIo) -> Result<(), Box<dyn std::error::Error>> {
+/// for player in io.to("lobby").fetch_sockets().await? {
 ///     if player.handshake().auth.get("name").is_none() {
 ///         player.emit("rename", "please pick a name")?;
 ///         player.leave("lobby");
@@ -53,7 +53,7 @@ impl RemoteSocket {
         &self.data.handshake
     }
 
-    /// What its server keeps about it (Node's `socket.data`; `null` from ferrio servers).
+    /// What its server keeps about it (Node's `socket.data`; `{}` from ferrio servers).
     pub fn data(&self) -> &serde_json::Value {
         &self.data.data
     }

@@ -12,7 +12,6 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::__private::Route;
 use crate::adapter::{AdapterFactory, BroadcastOptions, LocalAdapter, LocalNamespace, Room};
@@ -21,7 +20,7 @@ use crate::client_script::ClientScript;
 use crate::engineio::{
     Engine, EngineConfig, EngineIo, RequestBody, ResponseBody, ServiceFuture, engine_setters,
 };
-use crate::error::{AckError, HandlerError, SendError};
+use crate::error::{ClusterResult, HandlerError, SendError};
 use crate::extensions::StateMap;
 use crate::namespace::{ErrorHandler, Namespace, NamespaceBuilder};
 use crate::operators::{BroadcastOperator, IntoRooms};
@@ -45,13 +44,13 @@ pub(crate) struct Shared {
     client_script: Option<ClientScript>,
     /// Read by cluster adapters only.
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    pub(crate) server_events: HashMap<String, ServerEventListener>,
+    server_events: HashMap<String, ServerEventListener>,
     engine: Weak<Engine<Dispatcher>>,
 }
 
 /// A listener of events sent by the other servers of a cluster; its future yields the answer.
 pub(crate) type ServerEventListener =
-    Arc<dyn Fn(Payload) -> BoxFuture<'static, serde_json::Value> + Send + Sync>;
+    Arc<dyn Fn(SocketIo, Payload) -> BoxFuture<'static, serde_json::Value> + Send + Sync>;
 
 /// The Socket.IO server handle: cheap to clone, usable from any task, inside a handler or
 /// outside (take it as a handler parameter, or keep a clone).
@@ -119,6 +118,12 @@ impl SocketIo {
         Some(Self {
             engine: EngineIo { engine },
         })
+    }
+
+    /// The listener of a server event, if any.
+    #[cfg(feature = "redis")]
+    pub(crate) fn server_event_listener(&self, event: &str) -> Option<ServerEventListener> {
+        self.shared().server_events.get(event).cloned()
     }
 
     /// A handle that does not keep the server alive; see [`from_shared`](Self::from_shared).
@@ -222,45 +227,43 @@ impl SocketIo {
         Ok(())
     }
 
-    /// Sends an event to the other servers of the cluster and waits for the answer of each,
-    /// as Node's `io.serverSideEmitWithAck`: what each server's
-    /// [`on_server_event`](SocketIoBuilder::on_server_event) listener returns. Waits at most
-    /// the [`ack_timeout`](SocketIoBuilder::ack_timeout); a single server gets no answers.
+    /// Sends an event to the other servers of the cluster and gathers the answer of each, as
+    /// Node's `io.serverSideEmitWithAck`: what each server's
+    /// [`on_server_event`](SocketIoBuilder::on_server_event) listener returned. The arguments
+    /// are checked at once; the answers come when every server answered, or the adapter's
+    /// requests timeout passed. A single server gets no answers.
     ///
     /// # Examples
     ///
     /// ```
-    /// # async fn f(io: ferrio::SocketIo) -> Result<(), ferrio::AckError> {
-    /// let players: Vec<u32> = io.server_side_emit_with_ack("count-players", ()).await?;
-    /// let total: u32 = players.iter().sum();
+    /// # async fn f(io: ferrio::SocketIo) -> Result<(), Box<dyn std::error::Error>> {
+    /// let answers = io.server_side_emit_with_ack("count-players", ())?.await?;
+    /// let total: u64 = answers.iter().filter_map(|count| count.as_u64()).sum();
     /// # Ok(()) }
     /// ```
     ///
     /// # Errors
     ///
-    /// A server did not answer in time (a server without a listener never answers), an
-    /// answer does not deserialize into `R`, or the arguments do not serialize.
-    pub async fn server_side_emit_with_ack<T: Serialize, R: DeserializeOwned>(
+    /// The arguments do not serialize; then, once awaited, some servers did not answer in
+    /// time (a server without a listener never answers): the error holds the answers that
+    /// came.
+    pub fn server_side_emit_with_ack<T: Serialize>(
         &self,
         event: &str,
         args: T,
-    ) -> Result<Vec<R>, AckError> {
-        let args = Payload::from_args(&args).map_err(SendError::from)?;
-        let Some(adapter) = self.main_adapter() else {
-            return Ok(Vec::new());
-        };
-        let timeout = self.shared().config.ack_timeout;
-        let answers = adapter
-            .server_side_emit_with_ack(event, &args, timeout)
-            .await;
-        if !answers.is_complete() {
-            return Err(AckError::timeout());
-        }
-        answers
-            .replies
-            .into_iter()
-            .map(|reply| serde_json::from_value(reply).map_err(AckError::decode))
-            .collect()
+    ) -> Result<
+        impl Future<Output = ClusterResult<Vec<serde_json::Value>>> + Send + 'static,
+        SendError,
+    > {
+        let args = Payload::from_args(&args)?;
+        let adapter = self.main_adapter().cloned();
+        let event = event.to_owned();
+        Ok(async move {
+            match adapter {
+                Some(adapter) => adapter.server_side_emit_with_ack(&event, &args).await,
+                None => Ok(Vec::new()),
+            }
+        })
     }
 
     /// Every room of a namespace, socket-id rooms included, across the cluster (Node's
@@ -269,15 +272,19 @@ impl SocketIo {
     /// # Examples
     ///
     /// ```
-    /// # async fn f(io: ferrio::SocketIo) {
-    /// let rooms = io.all_rooms("/").await;
+    /// # async fn f(io: ferrio::SocketIo) -> Result<(), Box<dyn std::error::Error>> {
+    /// let rooms = io.all_rooms("/").await?;
     /// println!("{} rooms in use", rooms.len());
-    /// # }
+    /// # Ok(()) }
     /// ```
-    pub async fn all_rooms(&self, namespace: &str) -> HashSet<Room> {
+    ///
+    /// # Errors
+    ///
+    /// Some servers did not answer in time; the error holds the rooms that came.
+    pub async fn all_rooms(&self, namespace: &str) -> ClusterResult<HashSet<Room>> {
         match self.shared().namespaces.get(namespace) {
             Some(namespace) => namespace.adapter.all_rooms().await,
-            None => HashSet::new(),
+            None => Ok(HashSet::new()),
         }
     }
 
@@ -514,9 +521,10 @@ impl SocketIoBuilder {
     }
 
     /// Listens to an event that another server of the cluster sent with
-    /// [`SocketIo::server_side_emit`] (or Node's `io.serverSideEmit`). The listener gets its
-    /// arguments; what its future returns answers a sender that asked for an answer
-    /// ([`SocketIo::server_side_emit_with_ack`], Node's `serverSideEmitWithAck`).
+    /// [`SocketIo::server_side_emit`] (or Node's `io.serverSideEmit`, on the main namespace).
+    /// The listener gets this server's handle and the arguments; what its future returns
+    /// answers a sender that asked for answers ([`SocketIo::server_side_emit_with_ack`],
+    /// Node's `serverSideEmitWithAck`).
     ///
     /// # Examples
     ///
@@ -524,21 +532,24 @@ impl SocketIoBuilder {
     /// use ferrio::{Payload, SocketIo};
     ///
     /// let io = SocketIo::builder()
-    ///     .on_server_event("maintenance", |args: Payload| async move {
+    ///     .on_server_event("maintenance", |io: SocketIo, args: Payload| async move {
     ///         let minutes: u32 = args.arg(1).unwrap_or(0);
-    ///         format!("noted: {minutes} minutes")
+    ///         let _ = io.of("/").local().emit("maintenance", minutes);
+    ///     })
+    ///     .on_server_event("count-players", |io: SocketIo, _args: Payload| async move {
+    ///         io.sockets("/").len()
     ///     })
     ///     .build();
     /// ```
     pub fn on_server_event<F, Fut, R>(mut self, event: &str, listener: F) -> Self
     where
-        F: Fn(Payload) -> Fut + Send + Sync + 'static,
+        F: Fn(SocketIo, Payload) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = R> + Send + 'static,
         R: Serialize,
     {
         let event_name = event.to_owned();
-        let listener: ServerEventListener = Arc::new(move |args| {
-            let answer = listener(args);
+        let listener: ServerEventListener = Arc::new(move |io, args| {
+            let answer = listener(io, args);
             let event = event_name.clone();
             Box::pin(async move {
                 serde_json::to_value(answer.await).unwrap_or_else(|error| {

@@ -7,7 +7,10 @@
 //   startRedis({ tls: {cert, key, ca}, password }) serves TLS only (no plaintext port) and/or
 //   requires AUTH: its url is then `rediss://:<password>@localhost:<port>`, the harness's own
 //   clients (admin, PING probe, sniffer) connect over TLS trusting `ca`, and members get
-//   REDIS_CA_FILE=<ca>. makeTlsCerts() makes a throwaway CA and a server certificate for it.
+//   REDIS_CA_FILE=<ca>. makeTlsCerts() makes a throwaway CA, a server certificate and a client
+//   certificate. startRedis({ tls, requireClientCert: true }) adds `--tls-auth-clients yes`
+//   (mutual TLS): the harness's clients present tls.clientCert, and ferrio members get
+//   REDIS_CERT_FILE / REDIS_KEY_FILE (node-member.mjs does not read them: no Node members there).
 // - Bus: a PSUBSCRIBE '*' sniffer that records every Pub/Sub message (channel + bytes), so a
 //   failing assertion can show what actually travelled.
 // - startFerrio() / startNodeMember(): spawn a member, wait (<= 10 s) for
@@ -169,22 +172,36 @@ async function pingOnce(url, clientOptions) {
 /**
  * Start a private redis-server on a free loopback port; resolves once it answers PING.
  * Returns {port, url, client (a connected node-redis client), numsub(ch), stop()}, plus
- * {tls, caFile, password, clientOptions} (the node-redis options its clients need).
+ * {tls, caFile, certFile, keyFile, password, clientOptions} (what its clients need).
  *
  * Options: `tls: {cert, key, ca}` (PEM file paths, e.g. from makeTlsCerts()): TLS only on
- * `port` (`--port 0`: no plaintext listener; client certificates not required), url
- * `rediss://…@localhost:<port>`; `password`: `--requirepass`, carried in the url.
+ * `port` (`--port 0`: no plaintext listener), url `rediss://…@localhost:<port>`;
+ * `requireClientCert` (with `tls`, which must then also hold `clientCert`, `clientKey`):
+ * `--tls-auth-clients yes`, Redis accepts only clients presenting a certificate `tls.ca`
+ * signed; the harness's clients present `clientCert`, and `certFile` / `keyFile` are set (for
+ * members' REDIS_CERT_FILE / REDIS_KEY_FILE); without it `--tls-auth-clients no`;
+ * `password`: `--requirepass`, carried in the url.
  */
-export async function startRedis({ tls = null, password = null } = {}) {
+export async function startRedis({ tls = null, password = null, requireClientCert = false } = {}) {
   const bin = redisServerPath();
+  if (requireClientCert && !tls) throw new Error("startRedis: requireClientCert needs tls");
   let caPem = null;
   if (tls) {
-    for (const k of ["cert", "key", "ca"]) {
+    const files = ["cert", "key", "ca", ...(requireClientCert ? ["clientCert", "clientKey"] : [])];
+    for (const k of files) {
       if (!tls[k] || !existsSync(tls[k])) throw new Error(`startRedis: tls.${k} (${tls[k]}) is not a file`);
     }
     caPem = readFileSync(tls.ca);
   }
-  const clientOptions = tls ? { socket: { tls: true, ca: caPem } } : {};
+  const clientOptions = tls
+    ? {
+        socket: {
+          tls: true,
+          ca: caPem,
+          ...(requireClientCert ? { cert: readFileSync(tls.clientCert), key: readFileSync(tls.clientKey) } : {}),
+        },
+      }
+    : {};
   const auth = password ? `:${encodeURIComponent(password)}@` : "";
   let lastErr;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -196,7 +213,7 @@ export async function startRedis({ tls = null, password = null } = {}) {
           "--tls-cert-file", tls.cert,
           "--tls-key-file", tls.key,
           "--tls-ca-cert-file", tls.ca,
-          "--tls-auth-clients", "no",
+          "--tls-auth-clients", requireClientCert ? "yes" : "no",
         ]
       : ["--port", String(port)];
     const child = spawn(
@@ -258,6 +275,8 @@ export async function startRedis({ tls = null, password = null } = {}) {
       client,
       tls: !!tls,
       caFile: tls ? tls.ca : null,
+      certFile: requireClientCert ? tls.clientCert : null,
+      keyFile: requireClientCert ? tls.clientKey : null,
       password,
       clientOptions,
       get output() {
@@ -310,10 +329,12 @@ function openssl(args, cwd) {
 }
 
 /**
- * Makes, in a fresh temp dir, a throwaway v3 CA (basicConstraints CA:TRUE, keyCertSign) and a
+ * Makes, in a fresh temp dir, a throwaway v3 CA (basicConstraints CA:TRUE, keyCertSign), a
  * server certificate it signs (P-256; subjectAltName DNS:localhost, IP:127.0.0.1;
- * extendedKeyUsage serverAuth), valid for a day. Returns {dir, ca, cert, key (file paths),
- * caPem, remove()}; call remove() afterwards (it deletes the keys too).
+ * extendedKeyUsage serverAuth) and a client certificate it signs (P-256; CN ferrio test
+ * client; extendedKeyUsage clientAuth), valid for a day. Returns {dir, ca, cert, key,
+ * clientCert, clientKey (file paths), caPem, remove()}; call remove() afterwards (it deletes
+ * the keys too).
  */
 export function makeTlsCerts() {
   const dir = mkdtempSync(path.join(os.tmpdir(), "ferrio-tls-"));
@@ -337,6 +358,12 @@ export function makeTlsCerts() {
         "subjectAltName = DNS:localhost, IP:127.0.0.1",
         "subjectKeyIdentifier = hash",
         "authorityKeyIdentifier = keyid, issuer",
+        "[v3_client]",
+        "basicConstraints = critical, CA:FALSE",
+        "keyUsage = critical, digitalSignature",
+        "extendedKeyUsage = clientAuth",
+        "subjectKeyIdentifier = hash",
+        "authorityKeyIdentifier = keyid, issuer",
         "",
       ].join("\n"),
     );
@@ -346,18 +373,24 @@ export function makeTlsCerts() {
         "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-sha256"],
       dir,
     );
-    openssl(
-      ["req", "-new", "-config", "openssl.cnf", "-subj", "/CN=localhost", ...ec,
-        "-keyout", "server.key", "-out", "server.csr"],
-      dir,
-    );
-    openssl(
-      ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-set_serial", `0x${Date.now().toString(16)}${process.pid.toString(16)}`,
-        "-days", "1", "-sha256", "-extfile", "openssl.cnf", "-extensions", "v3_server",
-        "-out", "server.crt"],
-      dir,
-    );
+    const serial = `0x${Date.now().toString(16)}${process.pid.toString(16)}`;
+    // A key and a certificate `name`.crt signed by the CA, with the extensions of `section`.
+    const issue = (name, subject, section, serialSuffix) => {
+      openssl(
+        ["req", "-new", "-config", "openssl.cnf", "-subj", subject, ...ec,
+          "-keyout", `${name}.key`, "-out", `${name}.csr`],
+        dir,
+      );
+      openssl(
+        ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key",
+          "-set_serial", `${serial}${serialSuffix}`,
+          "-days", "1", "-sha256", "-extfile", "openssl.cnf", "-extensions", section,
+          "-out", `${name}.crt`],
+        dir,
+      );
+    };
+    issue("server", "/CN=localhost", "v3_server", 0);
+    issue("client", "/CN=ferrio test client", "v3_client", 1);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -367,6 +400,8 @@ export function makeTlsCerts() {
     ca: path.join(dir, "ca.crt"),
     cert: path.join(dir, "server.crt"),
     key: path.join(dir, "server.key"),
+    clientCert: path.join(dir, "client.crt"),
+    clientKey: path.join(dir, "client.key"),
     caPem: readFileSync(path.join(dir, "ca.crt")),
     remove() {
       rmSync(dir, { recursive: true, force: true });
@@ -597,7 +632,10 @@ class Member {
 
 function spawnMember(kind, name, cmd, args, env) {
   const childEnv = { ...process.env, RUST_BACKTRACE: "1" };
-  for (const k of ["PING_INTERVAL_MS", "PING_TIMEOUT_MS", "MAX_PAYLOAD", "TRANSPORTS", "CORS_ORIGINS", "REDIS_CA_FILE"]) {
+  for (const k of [
+    "PING_INTERVAL_MS", "PING_TIMEOUT_MS", "MAX_PAYLOAD", "TRANSPORTS", "CORS_ORIGINS",
+    "REDIS_CA_FILE", "REDIS_CERT_FILE", "REDIS_KEY_FILE",
+  ]) {
     delete childEnv[k];
   }
   // A null / undefined value unsets the variable (e.g. REDIS_CA_FILE: null).
@@ -623,9 +661,17 @@ async function ready(member) {
   return member;
 }
 
-/** REDIS_URL (and REDIS_CA_FILE for a TLS Redis) for a member; `env` overrides them. */
+/**
+ * REDIS_URL (and REDIS_CA_FILE for a TLS Redis, REDIS_CERT_FILE / REDIS_KEY_FILE for one
+ * requiring client certificates) for a member; `env` overrides them.
+ */
 function redisEnv(redis, env) {
-  return { REDIS_URL: redis.url, ...(redis.caFile ? { REDIS_CA_FILE: redis.caFile } : {}), ...env };
+  return {
+    REDIS_URL: redis.url,
+    ...(redis.caFile ? { REDIS_CA_FILE: redis.caFile } : {}),
+    ...(redis.certFile ? { REDIS_CERT_FILE: redis.certFile, REDIS_KEY_FILE: redis.keyFile } : {}),
+    ...env,
+  };
 }
 
 /** The Rust testapp with REDIS_URL set (so it uses the Redis adapter). */

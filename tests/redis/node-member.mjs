@@ -33,7 +33,8 @@
 //   whoami → socket.id; echo(...args) → args; disconnect-me
 //
 // Server-side events: `announce` tells this member's clients with `announced`; `ask` answers
-// {member: "node", args}.
+// {member: "node", args}; `node-only` (which ferrio members do not listen to) answers
+// {member: "node"}.
 
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
@@ -83,6 +84,10 @@ const reply = (cb, value) => {
 io.on("announce", (...args) => {
   if (typeof args.at(-1) === "function") args.pop();
   io.local.emit("announced", ...args);
+});
+io.on("node-only", (...args) => {
+  const cb = typeof args.at(-1) === "function" ? args.pop() : () => {};
+  cb({ member: "node" });
 });
 io.on("ask", (...args) => {
   const cb = typeof args.at(-1) === "function" ? args.pop() : () => {};

@@ -6,19 +6,22 @@
 // - `server-side-call` ({event, args}) sends `ask` and waits for every other member's answer
 //   (ferrio: `io.server_side_emit_with_ack`, Node: `io.serverSideEmitWithAck`); each member's
 //   `ask` listener answers {member, args}.
+// - `node-only` has listeners on Node members only: a sender gets the answers that came and an
+//   error that counts them, after its requests timeout (ferrio: `Err(Incomplete)`).
 
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startCluster, ack, ackWithin, sleep, waitUntil, ABSENCE_WAIT_MS } from "./harness.mjs";
 import { NODE_ENV, NODE_REQUESTS_TIMEOUT_MS } from "./suites.mjs";
 
+const FERRIO_REQUESTS_TIMEOUT_MS = 1000;
 const byJson = (list) => [...list].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 
 function serverSideEmitSuite(kinds) {
   describe(`server-side emit across ${kinds.join(" + ")}`, () => {
     let cluster;
     before(async () => {
-      cluster = await startCluster(kinds, { env: { node: NODE_ENV } });
+      cluster = await startCluster(kinds, { env: { node: NODE_ENV, ferrio: { REQUESTS_TIMEOUT_MS: FERRIO_REQUESTS_TIMEOUT_MS } } });
     });
     after(async () => {
       await cluster?.stop();
@@ -57,6 +60,26 @@ function serverSideEmitSuite(kinds) {
           const expected = byJson(kinds.filter((_, i) => i !== from).map((member) => ({ member, args })));
           assert.deepEqual(result, { responses: expected, error: null }, `answers after ${elapsed} ms${evidence(mark)}`);
           assert.ok(elapsed < NODE_REQUESTS_TIMEOUT_MS, `answered after ${elapsed} ms: waited for a timeout${evidence(mark)}`);
+          caller.s.disconnect();
+        });
+
+        it("to an event only Node members listen to: the answers that came, and an error for the missing", async () => {
+          const caller = await cluster.members[from].client("caller");
+          const mark = cluster.bus.mark();
+          const others = kinds.filter((_, i) => i !== from);
+          const answering = others.filter((kind) => kind === "node");
+          const timeout = kinds[from] === "node" ? NODE_REQUESTS_TIMEOUT_MS : FERRIO_REQUESTS_TIMEOUT_MS;
+          const t0 = Date.now();
+          const result = await ackWithin(timeout + 5000, caller.s, "server-side-call", { event: "node-only", args: [] });
+          const elapsed = Date.now() - t0;
+          assert.deepEqual(result.responses, answering.map(() => ({ member: "node" })), `the answers that came${evidence(mark)}`);
+          if (answering.length === others.length) {
+            assert.equal(result.error, null, `every other member answered${evidence(mark)}`);
+          } else {
+            assert.equal(typeof result.error, "string", `an error says some did not answer: ${JSON.stringify(result)}`);
+            assert.match(result.error, new RegExp(`${answering.length}\\D.*${others.length}`), "the error counts the answers");
+            assert.ok(elapsed >= timeout - 50, `the error came after the requests timeout (${elapsed} ms)`);
+          }
           caller.s.disconnect();
         });
       });

@@ -326,7 +326,7 @@ export function requestSuite(kinds) {
               rooms: [c.id, room, `${c.label}-own`].sort(),
               auth: { name: c.label },
               eio: "4",
-              data: c.member.kind === "node" ? { member: "node" } : null,
+              data: c.member.kind === "node" ? { member: "node" } : {},
             }))
             .sort((a, b) => (a.id < b.id ? -1 : 1));
           assert.deepEqual(got, expected, `fetch-sockets ${room}${evidence(mark)}`);

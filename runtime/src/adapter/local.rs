@@ -9,7 +9,7 @@ use super::{
 };
 use crate::Sid;
 use crate::ack::AckStream;
-use crate::error::SendError;
+use crate::error::{ClusterResult, SendError};
 use crate::sync::{read, write};
 
 /// The default adapter: rooms and broadcasts among the sockets of this server.
@@ -45,6 +45,11 @@ impl LocalAdapter {
     /// Every room with a member on this server, socket-id rooms included.
     pub fn rooms(&self) -> Vec<Room> {
         read(&self.index).rooms.keys().cloned().collect()
+    }
+
+    /// Whether a socket of this server is in the room.
+    pub fn has_room(&self, room: &str) -> bool {
+        read(&self.index).rooms.contains_key(room)
     }
 
     /// What this server tells of the local sockets the options address.
@@ -174,19 +179,19 @@ impl Adapter for LocalAdapter {
         acks
     }
 
-    fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<Sid>> {
-        let sids = self.select(options);
-        Box::pin(async move { sids })
+    fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, ClusterResult<Vec<Sid>>> {
+        Box::pin(std::future::ready(Ok(self.select(options))))
     }
 
-    fn fetch_sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<SocketData>> {
-        let sockets = self.socket_data(options);
-        Box::pin(async move { sockets })
+    fn fetch_sockets(
+        &self,
+        options: &BroadcastOptions,
+    ) -> AdapterFuture<'_, ClusterResult<Vec<SocketData>>> {
+        Box::pin(std::future::ready(Ok(self.socket_data(options))))
     }
 
-    fn all_rooms(&self) -> AdapterFuture<'_, HashSet<Room>> {
-        let rooms = self.rooms().into_iter().collect();
-        Box::pin(async move { rooms })
+    fn all_rooms(&self) -> AdapterFuture<'_, ClusterResult<HashSet<Room>>> {
+        Box::pin(std::future::ready(Ok(self.rooms().into_iter().collect())))
     }
 
     fn add_sockets(&self, options: &BroadcastOptions, rooms: &[Room]) {

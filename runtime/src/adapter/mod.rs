@@ -24,7 +24,7 @@ pub use redis::{Redis, RedisAdapter, RedisBuilder};
 use crate::Sid;
 use crate::ack::AckStream;
 use crate::engineio::Frame;
-use crate::error::SendError;
+use crate::error::{ClusterResult, SendError};
 use crate::namespace::Namespace;
 use crate::payload::Payload;
 
@@ -88,15 +88,18 @@ pub trait Adapter: Send + Sync + 'static {
         timeout: Duration,
     ) -> AckStream;
 
-    /// The ids of the addressed sockets.
-    fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<Sid>>;
+    /// The ids of the addressed sockets, on every server.
+    fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, ClusterResult<Vec<Sid>>>;
 
     /// What the servers tell of the addressed sockets (Node's `fetchSockets`).
-    fn fetch_sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<SocketData>>;
+    fn fetch_sockets(
+        &self,
+        options: &BroadcastOptions,
+    ) -> AdapterFuture<'_, ClusterResult<Vec<SocketData>>>;
 
     /// Every room of the namespace, socket-id rooms included (Node's `allRooms`); a cluster
     /// adapter merges the rooms of every server.
-    fn all_rooms(&self) -> AdapterFuture<'_, HashSet<Room>>;
+    fn all_rooms(&self) -> AdapterFuture<'_, ClusterResult<HashSet<Room>>>;
 
     /// Makes the addressed sockets join rooms.
     fn add_sockets(&self, options: &BroadcastOptions, rooms: &[Room]);
@@ -114,17 +117,15 @@ pub trait Adapter: Send + Sync + 'static {
         let _ = (event, args);
     }
 
-    /// Sends an event to the other servers of the cluster and gathers each one's answer, or
-    /// those that came before `timeout`. A single server has no one to ask: the default
-    /// expects no answer.
+    /// Sends an event to the other servers of the cluster and gathers each one's answer. A
+    /// single server has no one to ask: the default answers at once, with nothing.
     fn server_side_emit_with_ack(
         &self,
         event: &str,
         args: &Payload,
-        timeout: Duration,
-    ) -> AdapterFuture<'_, ServerReplies> {
-        let _ = (event, args, timeout);
-        Box::pin(std::future::ready(ServerReplies::default()))
+    ) -> AdapterFuture<'_, ClusterResult<Vec<serde_json::Value>>> {
+        let _ = (event, args);
+        Box::pin(std::future::ready(Ok(Vec::new())))
     }
 }
 
@@ -150,8 +151,9 @@ pub struct SocketData {
     /// The request that opened its connection.
     pub handshake: HandshakeData,
     /// The rooms it is in, its own id included.
+    #[serde(deserialize_with = "deserialize_rooms")]
     pub rooms: Vec<Room>,
-    /// What its server keeps about it (Node's `socket.data`); `null` from ferrio servers.
+    /// What its server keeps about it (Node's `socket.data`); `{}` from ferrio servers.
     #[serde(default)]
     pub data: serde_json::Value,
 }
@@ -179,45 +181,63 @@ impl SocketData {
     /// Describes a socket of this server.
     pub(crate) fn of(socket: &crate::Socket) -> Self {
         let handshake = socket.handshake();
-        let text = |value: &http::HeaderValue| value.to_str().unwrap_or_default().into();
-        let headers = handshake
-            .headers
-            .iter()
-            .map(|(name, value)| (name.to_string(), text(value)))
-            .collect();
+        // Repeated headers are joined, as Node does.
+        let mut headers = serde_json::Map::new();
+        for name in handshake.headers.keys() {
+            let values: Vec<&str> = handshake
+                .headers
+                .get_all(name)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .collect();
+            headers.insert(name.to_string(), values.join(", ").into());
+        }
         let query = form_urlencoded::parse(handshake.uri.query().unwrap_or_default().as_bytes())
             .map(|(key, value)| (key.into_owned(), value.into_owned().into()))
             .collect();
+        let url = handshake
+            .uri
+            .path_and_query()
+            .map_or_else(|| handshake.uri.to_string(), ToString::to_string);
         Self {
             id: socket.id(),
             handshake: HandshakeData {
                 headers,
-                url: handshake.uri.to_string(),
+                url,
                 query,
                 auth: socket.auth().clone(),
                 xdomain: handshake.headers.contains_key(http::header::ORIGIN),
                 secure: false,
             },
             rooms: socket.rooms(),
-            data: serde_json::Value::Null,
+            data: serde_json::Value::Object(serde_json::Map::new()),
         }
     }
 }
 
-/// The answers of the other servers of a cluster to a request.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ServerReplies {
-    /// One answer per server that answered in time.
-    pub replies: Vec<serde_json::Value>,
-    /// How many servers were asked.
-    pub expected: usize,
+/// Room names in a JSON value: a string, a number (JavaScript apps may join numeric rooms), or
+/// a list of those.
+pub(crate) fn room_names(value: Option<&serde_json::Value>) -> Vec<Room> {
+    use serde_json::Value;
+    match value {
+        Some(Value::String(room)) => vec![Room::from(room.as_str())],
+        Some(Value::Number(room)) => vec![Room::from(room.to_string())],
+        Some(Value::Array(rooms)) => rooms
+            .iter()
+            .flat_map(|room| match room {
+                Value::Array(_) => Vec::new(),
+                room => room_names(Some(room)),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
-impl ServerReplies {
-    /// Whether every server asked has answered.
-    pub fn is_complete(&self) -> bool {
-        self.replies.len() >= self.expected
-    }
+fn deserialize_rooms<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Room>, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(room_names(Some(&value)))
 }
 
 /// Creates the adapter of each namespace.
@@ -261,5 +281,34 @@ impl LocalNamespace {
 impl fmt::Debug for LocalNamespace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("LocalNamespace").field(&self.path).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn room_names_take_strings_numbers_and_lists_of_them() {
+        let names = |value| room_names(Some(&value));
+        assert_eq!(names(json!("lobby")), vec![Room::from("lobby")]);
+        assert_eq!(names(json!(42)), vec![Room::from("42")]);
+        assert_eq!(
+            names(json!(["a", 7, null, ["nested"]])),
+            vec![Room::from("a"), Room::from("7")]
+        );
+        assert!(names(json!(null)).is_empty());
+    }
+
+    #[test]
+    fn socket_data_reads_node_numeric_rooms_and_missing_fields() {
+        let node = json!({ "id": "J2eN0aZi5AhDrQg9AAAB", "handshake": {}, "rooms": ["J2eN0aZi5AhDrQg9AAAB", 3] });
+        let socket = serde_json::from_value::<SocketData>(node).map(|socket| socket.rooms);
+        assert_eq!(
+            socket.ok(),
+            Some(vec![Room::from("J2eN0aZi5AhDrQg9AAAB"), Room::from("3")])
+        );
     }
 }

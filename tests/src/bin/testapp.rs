@@ -17,6 +17,7 @@
 //! the socket.io client 2.x), `REDIS_URL` (scale out through that Redis, with Node's adapter
 //! protocol), `REDIS_CA_FILE` (the CA that signed a `rediss://` Redis's certificate),
 //! `REDIS_CERT_FILE` and `REDIS_KEY_FILE` (a client certificate, for mutual TLS),
+//! `REQUESTS_TIMEOUT_MS` (how long cluster queries wait, 5000),
 //! `PYTHON_QUEUE` (also deliver what python-socketio processes publish on that channel).
 
 use std::collections::HashMap;
@@ -31,9 +32,6 @@ use ferrio::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-
-/// The server handle, for the server-side event listener.
-static ANNOUNCER: std::sync::OnceLock<SocketIo> = std::sync::OnceLock::new();
 
 /// The disconnect reason of every socket that left, by id.
 #[derive(Clone, Default)]
@@ -184,7 +182,10 @@ struct FetchRequest {
 /// Describes the sockets of a room across the cluster, sorted by id, and through each
 /// fetched handle sends it `greet` with its id and makes it join `greeted`.
 async fn fetch_sockets(io: SocketIo, Data(request): Data<FetchRequest>, ack: AckSender) {
-    let mut sockets = io.to(request.room).fetch_sockets().await;
+    let mut sockets = match io.to(request.room).fetch_sockets().await {
+        Ok(sockets) => sockets,
+        Err(error) => return drop(ack.send(json!({ "error": error.to_string() }))),
+    };
     sockets.sort_by_key(|socket| socket.id());
     let described: Vec<Value> = sockets
         .iter()
@@ -206,15 +207,14 @@ async fn fetch_sockets(io: SocketIo, Data(request): Data<FetchRequest>, ack: Ack
 }
 
 async fn room_sockets(io: SocketIo, Data(room): Data<String>, ack: AckSender) {
-    let mut ids: Vec<String> = io
-        .to(room)
-        .socket_ids()
-        .await
-        .iter()
-        .map(Sid::to_string)
-        .collect();
-    ids.sort();
-    let _ = ack.send(&ids);
+    let _ = match io.to(room).socket_ids().await {
+        Ok(ids) => {
+            let mut ids: Vec<String> = ids.iter().map(Sid::to_string).collect();
+            ids.sort();
+            ack.send(ids)
+        }
+        Err(error) => ack.send(json!({ "error": error.to_string() })),
+    };
 }
 
 async fn broadcast(
@@ -329,21 +329,28 @@ async fn server_side_call(
     payload: Payload,
     ack: AckSender,
 ) {
-    let answer = match io
-        .server_side_emit_with_ack::<_, Value>(&request.event, Spread::of(&payload))
-        .await
-    {
-        Ok(mut responses) => {
-            responses.sort_by_key(Value::to_string);
-            json!({ "responses": responses, "error": null })
+    let answers = match io.server_side_emit_with_ack(&request.event, Spread::of(&payload)) {
+        Ok(answers) => answers.await,
+        Err(error) => {
+            return drop(ack.send(json!({ "responses": [], "error": error.to_string() })));
         }
-        Err(error) => json!({ "responses": [], "error": error.to_string() }),
     };
-    let _ = ack.send(answer);
+    let (mut responses, error) = match answers {
+        Ok(responses) => (responses, None),
+        Err(incomplete) => {
+            let error = incomplete.to_string();
+            (incomplete.into_partial(), Some(error))
+        }
+    };
+    responses.sort_by_key(Value::to_string);
+    let _ = ack.send(json!({ "responses": responses, "error": error }));
 }
 
 async fn all_rooms(io: SocketIo, ack: AckSender) {
-    let _ = ack.send(sorted(io.all_rooms("/").await));
+    let _ = match io.all_rooms("/").await {
+        Ok(rooms) => ack.send(sorted(rooms)),
+        Err(error) => ack.send(json!({ "error": error.to_string() })),
+    };
 }
 
 async fn disconnect_me(socket: Socket) {
@@ -446,7 +453,8 @@ async fn whoami(ack: AckSender) {
 /// Connects to Redis; `REDIS_CA_FILE` trusts a private CA for a `rediss://` URL, and
 /// `REDIS_CERT_FILE` with `REDIS_KEY_FILE` present a client certificate (mutual TLS).
 async fn redis(url: &str) -> Result<ferrio::Redis, Box<dyn std::error::Error + Send + Sync>> {
-    let mut redis = ferrio::Redis::builder(url);
+    let mut redis = ferrio::Redis::builder(url)
+        .requests_timeout(Duration::from_millis(env_or("REQUESTS_TIMEOUT_MS", 5000)));
     if let Ok(ca) = std::env::var("REDIS_CA_FILE") {
         redis = redis.root_certificate(std::fs::read(ca)?);
     }
@@ -508,12 +516,10 @@ async fn main() -> std::io::Result<()> {
         .allow_eio3(std::env::var("ALLOW_EIO3").as_deref() != Ok("0"))
         .cors(cors())
         // Another server's `announce` (server-side emit) is told to this server's clients.
-        .on_server_event("announce", |payload| async move {
-            if let Some(io) = ANNOUNCER.get() {
-                let _ = io.of("/").local().emit("announced", &payload);
-            }
+        .on_server_event("announce", |io: SocketIo, payload: Payload| async move {
+            let _ = io.of("/").local().emit("announced", &payload);
         })
-        .on_server_event("ask", |payload| async move {
+        .on_server_event("ask", |_io, payload: Payload| async move {
             json!({ "member": "ferrio", "args": payload.values() })
         })
         .state(Disconnects::default())
@@ -551,7 +557,6 @@ async fn main() -> std::io::Result<()> {
             ns.on_connect(admin_connect).on("whoami", whoami)
         })
         .build();
-    let _ = ANNOUNCER.set(io.clone());
     if let (Some(redis), Ok(channel)) = (&redis, std::env::var("PYTHON_QUEUE")) {
         redis
             .accept_python_queue(&io, &channel)

@@ -5,18 +5,19 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::super::wire::WireBroadcast;
 use super::super::{
     Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalAdapter, LocalNamespace, Room,
-    ServerReplies, SocketData,
+    SocketData, room_names,
 };
-use super::incoming::strings;
-use super::{Redis, request};
+use super::{Answers, Redis, request};
 use crate::Sid;
 use crate::ack::AckStream;
 use crate::engineio::Frame;
+use crate::error::ClusterResult;
 use crate::error::SendError;
 use crate::payload::Payload;
 use crate::socketio::packet::{self, Body, Decoded};
@@ -53,34 +54,14 @@ impl RedisAdapter {
         );
     }
 
-    /// Asks every other server of the namespace, for as long as Node's adapter waits by
-    /// default.
-    async fn ask(&self, request: Value) -> ServerReplies {
-        let timeout = Duration::from_secs(5);
-        self.redis
-            .0
-            .ask(self.namespace.path(), request, timeout)
-            .await
+    /// Asks every other server of the namespace.
+    async fn ask(&self, request: Value) -> Answers {
+        self.redis.0.ask(self.namespace.path(), request).await
     }
 
     /// Node's REMOTE_FETCH request for these options.
     fn fetch_request(&self, options: &BroadcastOptions) -> Value {
         json!({ "type": request::REMOTE_FETCH, "opts": self.remote_options(options) })
-    }
-
-    /// The sockets the other servers describe in answer to a REMOTE_FETCH, as they sent them.
-    async fn fetch_remote(&self, request: Value) -> Vec<Value> {
-        let responses = self.ask(request).await;
-        responses
-            .replies
-            .into_iter()
-            .flat_map(
-                |mut response| match response.get_mut("sockets").map(Value::take) {
-                    Some(Value::Array(sockets)) => sockets,
-                    _ => Vec::new(),
-                },
-            )
-            .collect()
     }
 
     fn remote_options(&self, options: &BroadcastOptions) -> Value {
@@ -154,54 +135,55 @@ impl Adapter for RedisAdapter {
         acks
     }
 
-    fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<Sid>> {
+    fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, ClusterResult<Vec<Sid>>> {
         let local = self.local.select(options);
         if options.local {
-            return Box::pin(async move { local });
+            return Box::pin(async move { Ok(local) });
         }
         let request = self.fetch_request(options);
         Box::pin(async move {
-            let remote = self.fetch_remote(request).await;
-            let ids = remote
-                .iter()
-                .filter_map(|socket| socket.get("id").and_then(Value::as_str))
-                .filter_map(|id| id.parse::<Sid>().ok());
-            local.into_iter().chain(ids).collect()
+            let answers = self.ask(request).await;
+            let remote = described_sockets(&answers)
+                .filter_map(|socket| socket.get("id")?.as_str()?.parse::<Sid>().ok());
+            let ids = local.into_iter().chain(remote).collect();
+            answers.result(ids)
         })
     }
 
-    fn fetch_sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, Vec<SocketData>> {
+    fn fetch_sockets(
+        &self,
+        options: &BroadcastOptions,
+    ) -> AdapterFuture<'_, ClusterResult<Vec<SocketData>>> {
         let local = self.local.socket_data(options);
         if options.local {
-            return Box::pin(async move { local });
+            return Box::pin(async move { Ok(local) });
         }
         let request = self.fetch_request(options);
         Box::pin(async move {
-            let remote = self.fetch_remote(request).await;
-            let sockets = remote
-                .into_iter()
-                .filter_map(|socket| match serde_json::from_value(socket) {
-                    Ok(socket) => Some(socket),
-                    Err(error) => {
+            let answers = self.ask(request).await;
+            let remote = described_sockets(&answers).filter_map(|socket| {
+                SocketData::deserialize(socket)
+                    .inspect_err(|error| {
                         tracing::warn!(%error, "skipped a socket of another server that does not decode");
-                        None
-                    }
-                });
-            local.into_iter().chain(sockets).collect()
+                    })
+                    .ok()
+            });
+            let sockets = local.into_iter().chain(remote).collect();
+            answers.result(sockets)
         })
     }
 
-    fn all_rooms(&self) -> AdapterFuture<'_, HashSet<Room>> {
+    fn all_rooms(&self) -> AdapterFuture<'_, ClusterResult<HashSet<Room>>> {
         let local = self.local.rooms();
         let request = json!({ "type": request::ALL_ROOMS });
         Box::pin(async move {
-            let responses = self.ask(request).await;
-            let remote = responses
+            let answers = self.ask(request).await;
+            let remote = answers
                 .replies
                 .iter()
-                .filter_map(|response| response.get("rooms"))
-                .flat_map(|rooms| strings(Some(rooms)));
-            local.into_iter().chain(remote).collect()
+                .flat_map(|answer| room_names(answer.get("rooms")));
+            let rooms = local.into_iter().chain(remote).collect();
+            answers.result(rooms)
         })
     }
 
@@ -229,20 +211,17 @@ impl Adapter for RedisAdapter {
         &self,
         event: &str,
         args: &Payload,
-        timeout: Duration,
-    ) -> AdapterFuture<'_, ServerReplies> {
+    ) -> AdapterFuture<'_, ClusterResult<Vec<Value>>> {
         let request =
             json!({ "type": request::SERVER_SIDE_EMIT, "data": server_event_data(event, args) });
         Box::pin(async move {
-            let mut answers = self
-                .redis
-                .0
-                .ask(self.namespace.path(), request, timeout)
-                .await;
-            for reply in &mut answers.replies {
-                *reply = reply.get_mut("data").map(Value::take).unwrap_or_default();
-            }
-            answers
+            let answers = self.ask(request).await;
+            let data = answers
+                .replies
+                .iter()
+                .map(|answer| answer.get("data").cloned().unwrap_or_default())
+                .collect();
+            answers.result(data)
         })
     }
 
@@ -252,6 +231,15 @@ impl Adapter for RedisAdapter {
             self.request(json!({ "uid": self.redis.0.uid, "type": request::REMOTE_DISCONNECT, "opts": self.remote_options(options), "close": close }));
         }
     }
+}
+
+/// The sockets the other servers described in answer to a REMOTE_FETCH.
+fn described_sockets(answers: &Answers) -> impl Iterator<Item = &Value> {
+    answers
+        .replies
+        .iter()
+        .filter_map(|answer| answer.get("sockets")?.as_array())
+        .flatten()
 }
 
 /// A server-side emit's `data`: the event and its arguments, as JSON. Node sends these

@@ -9,23 +9,42 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use super::super::wire::{WireAckRequest, WireBroadcast, encode_ack_response};
-use super::super::{Adapter, BroadcastOptions, BroadcastPacket, LocalAdapter, Room};
+use super::super::{Adapter, BroadcastOptions, BroadcastPacket, LocalAdapter, Room, room_names};
 use super::{Shared, request};
+use crate::SocketIo;
 use crate::payload::Payload;
-use crate::socketio::packet;
+use crate::socketio::packet::{self, Args};
 use crate::sync::read;
+
+/// The longest a broadcast from the cluster may wait for its acknowledgements: the queue
+/// decides the timeout, and this bounds what its pending entries can hold.
+const MAX_ACK_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Routes one message to its namespace.
 pub(super) fn on_message(shared: &Shared, channel: &str, payload: &[u8]) {
     let namespaces = read(&shared.namespaces);
+    let rest = |kind: &str, path: &str| {
+        channel
+            .strip_prefix(shared.prefix.as_str())?
+            .strip_prefix(kind)?
+            .strip_prefix('#')?
+            .strip_prefix(path)?
+            .strip_prefix('#')
+    };
     for (path, local) in namespaces.iter() {
-        if channel.starts_with(&shared.broadcast_channel(path)) {
-            return on_broadcast(shared, local, payload);
+        if let Some(room) = rest("", path) {
+            // A broadcast to one room names it in its channel: skip it, undecoded, when no
+            // socket of this server is in that room, as Node does.
+            let room = room.strip_suffix('#').unwrap_or_default();
+            if room.is_empty() || local.has_room(room) {
+                on_broadcast(shared, local, payload);
+            }
+            return;
         }
-        if channel == shared.request_channel(path) {
+        if rest("-request", path) == Some("") {
             return on_request(shared, local, payload);
         }
-        if channel.starts_with(&shared.response_channel(path)) {
+        if rest("-response", path).is_some() {
             return shared.on_response(payload);
         }
     }
@@ -85,7 +104,7 @@ fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
     let Some(ns) = namespace.get() else { return };
     let request_id = request.get("requestId").cloned().unwrap_or(Value::Null);
     let options = options_of(request.get("opts"));
-    let rooms = strings(request.get("rooms"));
+    let rooms = room_names(request.get("rooms"));
     let respond = |response: Value| {
         shared.publish(
             shared.response_channel(namespace.path()),
@@ -118,32 +137,32 @@ fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
             let sockets = local.socket_data(&options);
             respond(json!({ "requestId": request_id, "sockets": sockets }));
         }
-        Some(request::SERVER_SIDE_EMIT) => {
+        // ferrio's server events belong to the main namespace, where it sends its own.
+        Some(request::SERVER_SIDE_EMIT) if namespace.path() == "/" => {
             let Some(Value::Array(data)) = request.get("data") else {
                 return;
             };
-            let Some((event, args)) = data.split_first() else {
+            let Some((Value::String(event), args)) = data.split_first() else {
                 return;
             };
-            let Some(event) = event.as_str() else { return };
-            let listener = ns
-                .shared
-                .upgrade()
-                .and_then(|shared| shared.server_events.get(event).cloned());
+            let Some(io) = SocketIo::from_shared(&ns.shared) else {
+                return;
+            };
+            let listener = io.server_event_listener(event);
             tracing::debug!(%event, listening = listener.is_some(), "server-side emit from the cluster");
             // Without a listener there is no answer, as in Node: a sender that asked for one
             // waits out its timeout.
             let Some(listener) = listener else { return };
-            let answer = listener(Payload(crate::socketio::packet::Args {
+            let args = Payload(Args {
                 values: args.to_vec(),
                 attachments: Vec::new(),
-            }));
-            let wants_answer = !request_id.is_null();
+            });
             let publish = shared.publish.clone();
             let channel = shared.response_channel(namespace.path());
+            // The listener runs in its own task: a slow or failing one holds up nothing else.
             tokio::spawn(async move {
-                let data = answer.await;
-                if wants_answer {
+                let data = listener(io, args).await;
+                if !request_id.is_null() {
                     let response = json!({ "type": request::SERVER_SIDE_EMIT, "requestId": request_id, "data": data });
                     let _ = publish
                         .send((channel, response.to_string().into_bytes()))
@@ -173,7 +192,7 @@ fn on_ack_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
     let Some((packet, options)) = to_local(request.broadcast, Some(id)) else {
         return;
     };
-    let timeout = Duration::from_millis(request.timeout_ms.unwrap_or(5000));
+    let timeout = Duration::from_millis(request.timeout_ms.unwrap_or(5000)).min(MAX_ACK_TIMEOUT);
     let mut acks = local.broadcast_with_ack(packet, id, &options, timeout);
     let channel = shared.response_channel(local.namespace().path());
     let request_id = request.request_id;
@@ -201,22 +220,9 @@ fn wire_json(id: &rmpv::Value) -> Value {
     }
 }
 
-pub(super) fn strings(value: Option<&Value>) -> Vec<Room> {
-    value
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(Room::from)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn options_of(value: Option<&Value>) -> BroadcastOptions {
     let list = |key| {
-        strings(value.and_then(|opts| opts.get(key)))
+        room_names(value.and_then(|opts| opts.get(key)))
             .into_iter()
             .collect::<HashSet<_>>()
     };

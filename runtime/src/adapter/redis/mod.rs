@@ -23,8 +23,9 @@ use tokio::sync::mpsc;
 pub use adapter::RedisAdapter;
 
 use super::wire::{WireBroadcast, decode_ack_response, encode_ack_request};
-use super::{LocalAdapter, LocalNamespace, ServerReplies};
+use super::{LocalAdapter, LocalNamespace};
 use crate::Sid;
+use crate::error::{ClusterResult, Incomplete};
 use crate::payload::Payload;
 use crate::sync::lock;
 
@@ -42,8 +43,8 @@ mod request {
     pub(super) const SERVER_SIDE_EMIT: u64 = 6;
 }
 
-/// A connection to Redis shared by every namespace of a server: one publisher, one
-/// subscriber, reconnected when Redis goes away.
+/// A connection to Redis shared by every namespace of a server: a publisher, a subscriber and
+/// one connection for queries, each reconnected when Redis goes away.
 ///
 /// # Examples
 ///
@@ -60,6 +61,8 @@ struct Shared {
     client: redis::Client,
     /// For the server count; reconnects by itself.
     queries: redis::aio::ConnectionManager,
+    /// How long a request waits for the other servers' answers.
+    requests_timeout: Duration,
     uid: String,
     prefix: String,
     publish: mpsc::Sender<(String, Vec<u8>)>,
@@ -72,7 +75,7 @@ struct Shared {
 
 impl Redis {
     /// Connects with the default settings: key prefix `socket.io` (Node's default), and for
-    /// `rediss://` URLs the system's trusted roots.
+    /// `rediss://` URLs the Mozilla root certificates (webpki-roots) as trusted roots.
     ///
     /// # Errors
     ///
@@ -98,6 +101,7 @@ impl Redis {
         RedisBuilder {
             url: url.to_owned(),
             prefix: "socket.io".to_owned(),
+            requests_timeout: Duration::from_secs(5),
             certificates: redis::TlsCertificates {
                 client_tls: None,
                 root_cert: None,
@@ -116,6 +120,7 @@ impl Redis {
 pub struct RedisBuilder {
     url: String,
     prefix: String,
+    requests_timeout: Duration,
     certificates: redis::TlsCertificates,
 }
 
@@ -127,7 +132,15 @@ impl RedisBuilder {
         self
     }
 
-    /// Trusts this CA certificate (PEM) for a `rediss://` URL, instead of the system's roots:
+    /// How long a query of the cluster ([`fetch_sockets`](crate::BroadcastOperator::fetch_sockets),
+    /// [`all_rooms`](crate::SocketIo::all_rooms), a server-side emit with answers) waits for
+    /// the other servers; 5 seconds by default, as Node's `requestsTimeout`.
+    pub fn requests_timeout(mut self, timeout: Duration) -> Self {
+        self.requests_timeout = timeout;
+        self
+    }
+
+    /// Trusts this CA certificate (PEM) for a `rediss://` URL, instead of Mozilla's roots:
     /// for a Redis whose certificate a private CA signed.
     pub fn root_certificate(mut self, pem: Vec<u8>) -> Self {
         self.certificates.root_cert = Some(pem);
@@ -144,7 +157,7 @@ impl RedisBuilder {
         self
     }
 
-    /// Connects: one publisher and one subscriber connection.
+    /// Connects: a publisher, a subscriber and a query connection.
     ///
     /// # Errors
     ///
@@ -157,8 +170,9 @@ impl RedisBuilder {
         } else {
             redis::Client::open(self.url.as_str())?
         };
-        let mut publisher = client.get_multiplexed_async_connection().await?;
-        // A connection succeeds before any command: PING so that a refused AUTH stops here.
+        let mut publisher = connect_publisher(&client).await?;
+        // Without credentials in the URL nothing is sent on connecting: PING, so that a Redis
+        // that requires AUTH refuses here rather than every later command.
         redis::cmd("PING").query_async::<()>(&mut publisher).await?;
         let queries = redis::aio::ConnectionManager::new(client.clone()).await?;
         let subscriber = client.get_async_pubsub().await?;
@@ -167,6 +181,7 @@ impl RedisBuilder {
         let shared = Arc::new(Shared {
             client: client.clone(),
             queries,
+            requests_timeout: self.requests_timeout,
             pending: std::sync::Mutex::new(HashMap::new()),
             uid: node_uid(),
             prefix: self.prefix,
@@ -190,6 +205,7 @@ impl fmt::Debug for RedisBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisBuilder")
             .field("prefix", &self.prefix)
+            .field("requests_timeout", &self.requests_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -209,6 +225,29 @@ enum Response {
     Json(Value),
     /// A client's acknowledgement of a broadcast (MessagePack, maybe binary).
     Ack(Payload),
+}
+
+/// The answers of the other servers to a request.
+struct Answers {
+    replies: Vec<Value>,
+    /// How many servers were asked; `None` when they could not be counted.
+    expected: Option<usize>,
+}
+
+impl Answers {
+    fn is_complete(&self) -> bool {
+        self.expected
+            .is_some_and(|expected| self.replies.len() >= expected)
+    }
+
+    /// `value`, built from this server's part and the replies, as the query's result.
+    fn result<T>(&self, value: T) -> ClusterResult<T> {
+        if self.is_complete() {
+            Ok(value)
+        } else {
+            Err(Incomplete::new(value, self.replies.len(), self.expected))
+        }
+    }
 }
 
 /// Six random characters of `[A-Za-z0-9_-]`, the shape of Node's adapter uids.
@@ -236,33 +275,32 @@ impl Shared {
         }
     }
 
-    /// How many servers subscribe to the namespace's requests, this one included; only this
-    /// one (logged) when Redis cannot tell.
-    async fn server_count(&self, namespace: &str) -> usize {
+    /// How many other servers subscribe to the namespace's requests; `None` (logged) when
+    /// Redis cannot tell.
+    async fn other_servers(&self, namespace: &str) -> Option<usize> {
         let counts: redis::RedisResult<Vec<(String, usize)>> = redis::cmd("PUBSUB")
             .arg("NUMSUB")
             .arg(self.request_channel(namespace))
             .query_async(&mut self.queries.clone())
             .await;
-        match counts.map(|counts| counts.first().map(|(_, n)| *n)) {
-            Ok(Some(count)) => count,
-            Ok(None) => 1,
+        match counts {
+            Ok(counts) => Some(counts.first().map_or(0, |(_, n)| n.saturating_sub(1))),
             Err(error) => {
-                tracing::warn!(%error, %namespace, "could not count the servers; asking none");
-                1
+                tracing::warn!(%error, %namespace, "could not count the other servers");
+                None
             }
         }
     }
 
     /// Publishes a request and gathers one answer from every other server, or those that came
-    /// before the timeout (logged).
-    async fn ask(&self, namespace: &str, mut request: Value, timeout: Duration) -> ServerReplies {
-        let expected = self.server_count(namespace).await.saturating_sub(1);
-        let mut answers = ServerReplies {
-            replies: Vec::with_capacity(expected),
+    /// within the requests timeout (logged).
+    async fn ask(&self, namespace: &str, mut request: Value) -> Answers {
+        let expected = self.other_servers(namespace).await;
+        let mut answers = Answers {
+            replies: Vec::new(),
             expected,
         };
-        if expected == 0 {
+        if expected.is_none_or(|expected| expected == 0) {
             return answers;
         }
         let request_id = node_uid();
@@ -274,13 +312,13 @@ impl Shared {
             self.request_channel(namespace),
             request.to_string().into_bytes(),
         );
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = tokio::time::Instant::now() + self.requests_timeout;
         while !answers.is_complete() {
             match tokio::time::timeout_at(deadline, answered.recv()).await {
                 Ok(Some(Response::Json(response))) => answers.replies.push(response),
                 Ok(Some(Response::Ack(_))) => {}
                 _ => {
-                    tracing::warn!(%namespace, got = answers.replies.len(), expected, "cluster request timed out");
+                    tracing::warn!(%namespace, got = answers.replies.len(), ?expected, "cluster request timed out");
                     break;
                 }
             }
@@ -319,10 +357,9 @@ impl Shared {
         deadline: tokio::time::Instant,
         replies: mpsc::UnboundedSender<Result<Payload, crate::error::AckError>>,
     ) {
-        let others = self.server_count(&namespace).await.saturating_sub(1);
-        if others == 0 {
+        let Some(others) = self.other_servers(&namespace).await.filter(|n| *n > 0) else {
             return;
-        }
+        };
         let request_id = node_uid();
         let (answers, mut answered) = mpsc::unbounded_channel();
         lock(&self.pending).insert(request_id.clone(), answers);
@@ -386,18 +423,38 @@ async fn publish_loop(
             pipe.publish(channel, message).ignore();
         }
         let mut published: redis::RedisResult<()> = pipe.query_async(&mut connection).await;
-        if published.is_err() {
-            // Redis may be back already: reconnect and try the batch once more.
-            if let Ok(reconnected) = client.get_multiplexed_async_connection().await {
-                connection = reconnected;
-                published = pipe.query_async(&mut connection).await;
-            }
+        // A lost connection published nothing: Redis may be back already, so reconnect and try
+        // the batch once more. A timeout may have published it: a retry could duplicate.
+        if published.as_ref().is_err_and(|error| !error.is_timeout())
+            && let Ok(reconnected) = connect_publisher(&client).await
+        {
+            connection = reconnected;
+            published = pipe.query_async(&mut connection).await;
         }
-        if let Err(error) = published {
-            tracing::warn!(%error, lost = batch.len(), "redis unreachable: a published cluster message is lost");
+        match published {
+            Err(error) if error.is_timeout() => {
+                tracing::warn!(%error, unconfirmed = batch.len(), "redis did not confirm in time: published cluster messages may be lost");
+            }
+            Err(error) => {
+                tracing::warn!(%error, lost = batch.len(), "redis unreachable: a published cluster message is lost");
+            }
+            Ok(()) => {}
         }
         batch.clear();
     }
+}
+
+/// How long the publisher waits for Redis to confirm a batch (the client's default, half a
+/// second, is short for a large pipeline on a busy Redis).
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn connect_publisher(
+    client: &redis::Client,
+) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+    let config = redis::AsyncConnectionConfig::new().set_response_timeout(Some(PUBLISH_TIMEOUT));
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
 }
 
 /// Receives every namespace's channels on one connection; resubscribes after a reconnect.

@@ -7,6 +7,7 @@
 //! else that is not that JSON, are logged and dropped, never interpreted.
 
 use std::sync::Weak;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -14,6 +15,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::super::room_names;
 use super::{Redis, Subscription, reconnect_subscriber};
 use crate::payload::Payload;
 use crate::server::{Shared, SocketIo};
@@ -21,6 +23,38 @@ use crate::socketio::packet::Args;
 
 /// Messages larger than this are dropped (logged) without being parsed.
 const MAX_MESSAGE: usize = 16 * 1024 * 1024;
+
+/// Messages that were not python-socketio's JSON.
+static SKIPPED: Occurrences = Occurrences::new("skipped a python-socketio queue message");
+/// Python emits whose callback could not cross.
+static CALLBACKS_DROPPED: Occurrences = Occurrences::new(
+    "a python-socketio emit asked for a callback, which cannot cross the queue; delivered without",
+);
+
+/// Something that may happen often (a python-socketio before 5.14 publishes only pickles):
+/// logged as a warning the first time and every thousandth, with the count so far.
+struct Occurrences {
+    what: &'static str,
+    count: AtomicU64,
+}
+
+impl Occurrences {
+    const fn new(what: &'static str) -> Self {
+        Self {
+            what,
+            count: AtomicU64::new(0),
+        }
+    }
+
+    fn report(&self, detail: &str) {
+        let count = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        if count == 1 || count.is_multiple_of(1000) {
+            tracing::warn!(%detail, count, "{}", self.what);
+        } else {
+            tracing::debug!(%detail, count, "{}", self.what);
+        }
+    }
+}
 
 impl Redis {
     /// Delivers to this server's clients what python-socketio processes (a Flask-SocketIO
@@ -33,8 +67,9 @@ impl Redis {
     /// Python callbacks (acknowledgements) cannot cross: such an emit is delivered without
     /// one, logged. The queue is a trust boundary, as the adapter's channels are.
     ///
-    /// Returns once subscribed; the reader then runs as long as the server does, and
-    /// resubscribes after Redis comes back.
+    /// Returns once subscribed; the reader then resubscribes after Redis comes back, and
+    /// stops at the first message after the server is dropped. Call it once per channel: two
+    /// readers of one channel deliver everything twice.
     ///
     /// # Examples
     ///
@@ -86,9 +121,7 @@ async fn read_queue(
         };
         match PythonMessage::decode(message.get_payload_bytes()) {
             Ok(message) => message.apply(&io),
-            Err(reason) => {
-                tracing::warn!(%channel, %reason, "skipped a python-socketio queue message")
-            }
+            Err(reason) => SKIPPED.report(&format!("{channel}: {reason}")),
         }
     }
 }
@@ -103,22 +136,23 @@ enum PythonMessage {
         #[serde(default)]
         binary: bool,
         namespace: Option<String>,
-        room: Option<Rooms>,
-        skip_sid: Option<Rooms>,
+        /// A room, several, or `null` for everyone.
+        room: Option<Value>,
+        skip_sid: Option<Value>,
         callback: Option<Value>,
     },
     EnterRoom {
         sid: String,
-        room: String,
+        room: Value,
         namespace: Option<String>,
     },
     LeaveRoom {
         sid: String,
-        room: String,
+        room: Value,
         namespace: Option<String>,
     },
     CloseRoom {
-        room: String,
+        room: Value,
         namespace: Option<String>,
     },
     Disconnect {
@@ -127,23 +161,6 @@ enum PythonMessage {
     },
     /// An acknowledgement on its way back to a Python server: not for ferrio.
     Callback {},
-}
-
-/// A room, or several: python-socketio accepts both.
-#[derive(Debug, PartialEq, Deserialize)]
-#[serde(untagged)]
-enum Rooms {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl Rooms {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            Rooms::One(room) => vec![room],
-            Rooms::Many(rooms) => rooms,
-        }
-    }
 }
 
 impl PythonMessage {
@@ -182,17 +199,14 @@ impl PythonMessage {
                 };
                 let args = match python_args(data, binary) {
                     Ok(args) => args,
-                    Err(reason) => {
-                        return tracing::warn!(%event, %reason, "skipped a python-socketio emit");
-                    }
+                    Err(reason) => return SKIPPED.report(&format!("emit {event:?}: {reason}")),
                 };
                 if callback.is_some_and(|callback| !callback.is_null()) {
-                    tracing::warn!(%event, "a python-socketio emit asked for a callback, which cannot cross the queue; delivered without");
+                    CALLBACKS_DROPPED.report(&event);
                 }
-                let mut operator =
-                    operator.except(skip_sid.map(Rooms::into_vec).unwrap_or_default());
-                if let Some(rooms) = room {
-                    let rooms = rooms.into_vec();
+                let mut operator = operator.except(room_names(skip_sid.as_ref()));
+                if let Some(room) = room {
+                    let rooms = room_names(Some(&room));
                     if rooms.is_empty() {
                         return;
                     }
@@ -208,7 +222,7 @@ impl PythonMessage {
                 namespace,
             } => {
                 if let Some(operator) = namespace_of(&namespace) {
-                    operator.to(sid).join(room);
+                    operator.to(sid).join(room_names(Some(&room)));
                 }
             }
             PythonMessage::LeaveRoom {
@@ -217,12 +231,13 @@ impl PythonMessage {
                 namespace,
             } => {
                 if let Some(operator) = namespace_of(&namespace) {
-                    operator.to(sid).leave(room);
+                    operator.to(sid).leave(room_names(Some(&room)));
                 }
             }
             PythonMessage::CloseRoom { room, namespace } => {
                 if let Some(operator) = namespace_of(&namespace) {
-                    operator.to(room.as_str()).leave(room.as_str());
+                    let rooms = room_names(Some(&room));
+                    operator.to(rooms.clone()).leave(rooms);
                 }
             }
             PythonMessage::Disconnect { sid, namespace } => {
@@ -293,8 +308,8 @@ mod tests {
                 data: vec![json!(1), json!("two")],
                 binary: false,
                 namespace: Some("/".into()),
-                room: Some(Rooms::Many(vec!["r1".into(), "r2".into()])),
-                skip_sid: Some(Rooms::One("abc".into())),
+                room: Some(json!(["r1", "r2"])),
+                skip_sid: Some(json!("abc")),
                 callback: None,
             })
         );
