@@ -168,11 +168,15 @@ impl<N> BroadcastOperator<N> {
     /// # Errors
     ///
     /// Some servers did not answer in time; the error holds the sockets that came.
-    pub async fn fetch_sockets(&self) -> ClusterResult<Vec<RemoteSocket>> {
+    pub async fn fetch_sockets(&self) -> ClusterResult<Vec<RemoteSocket<N>>> {
         let handles = |sockets: Vec<SocketData>| {
             sockets
                 .into_iter()
-                .map(|data| RemoteSocket::new(data, self.namespace.clone()))
+                .map(|data| {
+                    let operator = Self::new(self.namespace.clone(), BroadcastOptions::default());
+                    let id = data.id;
+                    RemoteSocket::new(data, operator.to(id))
+                })
                 .collect()
         };
         match self.namespace.adapter.fetch_sockets(&self.options).await {

@@ -1,19 +1,19 @@
 //! A socket of any server of the cluster, as `fetch_sockets` returns it.
 
-use std::sync::Arc;
+use std::fmt;
 
 use serde::Serialize;
 
 use crate::Sid;
-use crate::adapter::{BroadcastOptions, HandshakeData, Room, SocketData};
+use crate::adapter::{HandshakeData, Room, SocketData};
 use crate::error::SendError;
-use crate::namespace::Namespace;
 use crate::operators::{BroadcastOperator, IntoRooms};
-use crate::schema::Untyped;
+use crate::schema::{self, Untyped};
 
 /// A socket of this server or of another one of the cluster, from
 /// [`BroadcastOperator::fetch_sockets`]: what its server told of it, and the operations that
-/// reach it wherever it is (Node's `RemoteSocket`).
+/// reach it wherever it is (Node's `RemoteSocket`). Fetched from a typed namespace, it emits
+/// only that schema's events, as [`Socket`](crate::Socket) does.
 ///
 /// # Examples
 ///
@@ -27,15 +27,32 @@ use crate::schema::Untyped;
 /// }
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
-pub struct RemoteSocket {
+pub struct RemoteSocket<N = Untyped> {
     data: SocketData,
-    namespace: Arc<Namespace>,
+    /// Addresses this one socket, wherever it is.
+    operator: BroadcastOperator<N>,
 }
 
-impl RemoteSocket {
-    pub(crate) fn new(data: SocketData, namespace: Arc<Namespace>) -> Self {
-        Self { data, namespace }
+impl<N> Clone for RemoteSocket<N> {
+    fn clone(&self) -> Self {
+        Self {
+            data: self.data.clone(),
+            operator: self.operator.clone(),
+        }
+    }
+}
+
+impl<N> fmt::Debug for RemoteSocket<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteSocket")
+            .field("data", &self.data)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<N> RemoteSocket<N> {
+    pub(crate) fn new(data: SocketData, operator: BroadcastOperator<N>) -> Self {
+        Self { data, operator }
     }
 
     /// The socket's id.
@@ -58,32 +75,43 @@ impl RemoteSocket {
         &self.data.data
     }
 
+    /// Makes it join rooms.
+    pub fn join(&self, rooms: impl IntoRooms) {
+        self.operator.join(rooms);
+    }
+
+    /// Makes it leave rooms.
+    pub fn leave(&self, rooms: impl IntoRooms) {
+        self.operator.leave(rooms);
+    }
+
+    /// Disconnects it from the namespace.
+    pub fn disconnect(&self) {
+        self.operator.disconnect();
+    }
+}
+
+impl RemoteSocket<Untyped> {
     /// Sends it an event, through its server.
     ///
     /// # Errors
     ///
     /// As [`BroadcastOperator::emit`].
     pub fn emit<T: Serialize>(&self, event: &str, args: T) -> Result<(), SendError> {
-        self.operator().emit(event, args)
+        self.operator.emit(event, args)
     }
+}
 
-    /// Makes it join rooms.
-    pub fn join(&self, rooms: impl IntoRooms) {
-        self.operator().join(rooms);
-    }
-
-    /// Makes it leave rooms.
-    pub fn leave(&self, rooms: impl IntoRooms) {
-        self.operator().leave(rooms);
-    }
-
-    /// Disconnects it from the namespace.
-    pub fn disconnect(&self) {
-        self.operator().disconnect();
-    }
-
-    /// Addresses this one socket, wherever it is.
-    fn operator(&self) -> BroadcastOperator<Untyped> {
-        BroadcastOperator::new(self.namespace.clone(), BroadcastOptions::default()).to(self.id())
+impl<N: schema::Namespace> RemoteSocket<N> {
+    /// Sends it an event of its namespace's schema, through its server.
+    ///
+    /// # Errors
+    ///
+    /// As [`BroadcastOperator::emit`].
+    pub fn emit<E: schema::EmitOn<N>>(&self, event: E) -> Result<(), SendError>
+    where
+        E::Ack: schema::NoAckExpected<E>,
+    {
+        self.operator.emit(event)
     }
 }

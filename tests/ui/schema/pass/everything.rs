@@ -1,5 +1,5 @@
 // Every supported use of a schema compiles: acks both ways, typed handlers with extractors,
-// typed emits on a socket, a broadcast, a room and `io.namespace::<N>()`, `emit_with_ack`
+// typed emits on a socket, a broadcast, a room, a fetched socket and `io.namespace::<N>()`, `emit_with_ack`
 // with its typed ack (one socket and a broadcast), and the untyped escape hatch.
 use ferrio::prelude::*;
 use ferrio::schema::{Namespace, TS};
@@ -88,6 +88,12 @@ async fn click_gold(io: SocketIo, socket: Socket<Game>) -> Result<(), ferrio::Ac
     // The escape hatch: events outside the schema, named by strings.
     socket.untyped().emit("debug", ("anything", 1)).unwrap();
     socket.broadcast().untyped().emit("debug", 2).unwrap();
+    // Sockets fetched from the cluster keep the namespace's types.
+    if let Ok(players) = socket.to("lobby").fetch_sockets().await {
+        for player in players {
+            player.emit(GoldClicked("fetched".into())).unwrap();
+        }
+    }
     Ok(())
 }
 
