@@ -14,7 +14,8 @@
 //   join(room | rooms) / leave(room | rooms) / leave-all / rooms → sorted rooms of the socket
 //   room-sockets(room) → sorted ids of `(await io.in(room).fetchSockets())`, or {error}
 //   all-rooms → sorted `io.of("/").adapter.allRooms()`, or {error}
-//   fetch-sockets({room, greet}) → [{id, rooms, auth, eio, data}] of io.in(room).fetchSockets()
+//   fetch-sockets({room, greet}) → [{id, rooms, auth, eio, address, issued, data}] of
+//     io.in(room).fetchSockets()
 //     sorted by id; then each fetched socket is sent `greet` (its id) and joins `greeted`.
 //     socket.data is {member: "node"}.
 //   broadcast({to, except, includeSelf, event, args}) → "done"
@@ -132,6 +133,8 @@ io.on("connection", (socket) => {
         rooms: [...s.rooms].sort(),
         auth: s.handshake.auth,
         eio: s.handshake.query.EIO,
+        address: s.handshake.address,
+        issued: s.handshake.issued,
         data: s.data ?? null,
       }));
       for (const s of sockets) {

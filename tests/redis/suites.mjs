@@ -320,6 +320,13 @@ export function requestSuite(kinds) {
           for (const c of [x1, y1, y2, yOut]) c.s.on(greet, (id) => greeted.set(c.label, id));
           const mark = cluster.bus.mark();
           const got = await ackWithin(ACK_MS, x1.s, "fetch-sockets", { room, greet });
+          assert.ok(Array.isArray(got), `fetch-sockets answered ${JSON.stringify(got)}${evidence(mark)}`);
+          for (const socket of got) {
+            assert.match(socket.address, /^(::ffff:)?127\.0\.0\.1$/, `the address of ${socket.id}`);
+            assert.ok(Math.abs(Date.now() - socket.issued) < 60_000, `${socket.id} was issued ${socket.issued}, just now`);
+            delete socket.address;
+            delete socket.issued;
+          }
           const expected = [x1, y1, y2]
             .map((c) => ({
               id: c.id,

@@ -158,8 +158,8 @@ pub struct SocketData {
     pub data: serde_json::Value,
 }
 
-/// The handshake of a socket of the cluster, as [`SocketData`] carries it. Node also sends
-/// the client's address and the connection's time, which ferrio does not keep.
+/// The handshake of a socket of the cluster, as [`SocketData`] carries it. (Node also sends
+/// the connection's time as JavaScript's `Date` text, which ferrio leaves out.)
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HandshakeData {
@@ -175,6 +175,10 @@ pub struct HandshakeData {
     pub xdomain: bool,
     /// Whether the connection is encrypted (ferrio servers do not record it, and say `false`).
     pub secure: bool,
+    /// The client's IP address, when its server knows it.
+    pub address: String,
+    /// When the connection opened, in milliseconds since the Unix epoch.
+    pub issued: u64,
 }
 
 impl SocketData {
@@ -208,6 +212,14 @@ impl SocketData {
                 auth: socket.auth().clone(),
                 xdomain: handshake.headers.contains_key(http::header::ORIGIN),
                 secure: false,
+                address: handshake
+                    .address
+                    .map(|address| address.ip().to_string())
+                    .unwrap_or_default(),
+                issued: handshake
+                    .issued
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |since| since.as_millis() as u64),
             },
             rooms: socket.rooms(),
             data: serde_json::Value::Object(serde_json::Map::new()),

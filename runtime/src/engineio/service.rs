@@ -176,6 +176,11 @@ fn handshake_of<B>(request: &Request<B>) -> Handshake {
     Handshake {
         uri: request.uri().clone(),
         headers: request.headers().clone(),
+        address: request
+            .extensions()
+            .get::<crate::PeerAddr>()
+            .map(|peer| peer.0),
+        issued: std::time::SystemTime::now(),
     }
 }
 

@@ -63,6 +63,11 @@ pub struct Handshake {
     pub uri: Uri,
     /// The request's headers.
     pub headers: HeaderMap,
+    /// The client's address, when the server knows it: [`serve`](crate::serve) does (it
+    /// puts a [`PeerAddr`](crate::PeerAddr) in each request); mounted elsewhere, add one.
+    pub address: Option<std::net::SocketAddr>,
+    /// When the session opened.
+    pub issued: std::time::SystemTime,
 }
 
 impl Handshake {
@@ -75,6 +80,8 @@ impl Handshake {
     /// let handshake = Handshake {
     ///     uri: "/socket.io/?EIO=4&transport=polling&room=lobby".parse().unwrap(),
     ///     headers: Default::default(),
+    ///     address: None,
+    ///     issued: std::time::SystemTime::now(),
     /// };
     /// assert_eq!(handshake.query("room"), Some("lobby"));
     /// assert_eq!(handshake.query("missing"), None);
@@ -345,6 +352,8 @@ mod tests {
         let handshake = Handshake {
             uri: Uri::from_static("/socket.io/?EIO=4&transport=polling"),
             headers: HeaderMap::new(),
+            address: None,
+            issued: std::time::SystemTime::now(),
         };
         Session::new(
             ProtocolVersion::V4,

@@ -195,6 +195,8 @@ async fn fetch_sockets(io: SocketIo, Data(request): Data<FetchRequest>, ack: Ack
                 "rooms": sorted(socket.rooms().to_vec()),
                 "auth": socket.handshake().auth,
                 "eio": socket.handshake().query.get("EIO"),
+                "address": socket.handshake().address,
+                "issued": socket.handshake().issued,
                 "data": socket.data(),
             })
         })
