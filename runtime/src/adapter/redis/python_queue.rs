@@ -180,7 +180,9 @@ impl PythonMessage {
             let path = namespace.as_deref().unwrap_or("/");
             let operator = io.try_of(path).map(|operator| operator.local());
             if operator.is_none() {
-                tracing::debug!(namespace = %path, "python-socketio queue message for a namespace this server lacks");
+                SKIPPED.report(&format!(
+                    "namespace {path:?}, which this server does not serve"
+                ));
             }
             operator
         };
