@@ -7,13 +7,14 @@ enum SendErrorKind {
     Closed,
     SlowClient,
     Serialize(serde_json::Error),
+    ReservedEvent(&'static str),
 }
 
 /// An emit that was not queued for delivery.
 ///
 /// An emit is either queued on its socket's bounded queue, and leaves in order, or fails with
 /// this error: the socket is closed, it was just disconnected because its queue was full (the
-/// reason is logged), or the arguments did not serialize.
+/// reason is logged), the arguments did not serialize, or the event name is reserved.
 ///
 /// # Examples
 ///
@@ -38,6 +39,24 @@ impl SendError {
         Self(SendErrorKind::SlowClient)
     }
 
+    /// Refuses the event names socket.io reserves (`connect`, `connect_error`, `disconnect`,
+    /// `disconnecting`, `newListener`, `removeListener`), as Node's socket.io does: a client
+    /// would take such an event for its own.
+    pub(crate) fn check_event_name(event: &str) -> Result<(), Self> {
+        const RESERVED: [&str; 6] = [
+            "connect",
+            "connect_error",
+            "disconnect",
+            "disconnecting",
+            "newListener",
+            "removeListener",
+        ];
+        match RESERVED.iter().find(|reserved| **reserved == event) {
+            Some(reserved) => Err(Self(SendErrorKind::ReservedEvent(reserved))),
+            None => Ok(()),
+        }
+    }
+
     /// The socket was already disconnected.
     pub fn is_closed(&self) -> bool {
         matches!(self.0, SendErrorKind::Closed)
@@ -51,6 +70,11 @@ impl SendError {
     /// The arguments could not be serialized.
     pub fn is_serialize(&self) -> bool {
         matches!(self.0, SendErrorKind::Serialize(_))
+    }
+
+    /// The event name is one socket.io reserves, such as `disconnect`.
+    pub fn is_reserved_event(&self) -> bool {
+        matches!(self.0, SendErrorKind::ReservedEvent(_))
     }
 }
 
@@ -69,6 +93,9 @@ impl fmt::Display for SendError {
             }
             SendErrorKind::Serialize(error) => {
                 write!(f, "the arguments did not serialize: {error}")
+            }
+            SendErrorKind::ReservedEvent(event) => {
+                write!(f, "`{event}` is a reserved event name")
             }
         }
     }
@@ -305,5 +332,40 @@ impl fmt::Display for HandlerError {
 impl std::error::Error for HandlerError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&*self.source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_event_names_are_refused_and_others_pass() {
+        for reserved in ["connect", "disconnect", "connect_error", "newListener"] {
+            let error = SendError::check_event_name(reserved).err();
+            assert!(error.as_ref().is_some_and(SendError::is_reserved_event));
+            assert_eq!(
+                error.map(|error| error.to_string()),
+                Some(format!("`{reserved}` is a reserved event name"))
+            );
+        }
+        for allowed in ["message", "disconnected", "Connect", ""] {
+            assert!(SendError::check_event_name(allowed).is_ok(), "{allowed}");
+        }
+    }
+
+    #[test]
+    fn incomplete_answers_say_how_many_servers_answered() {
+        let partial = Incomplete::new(vec![1, 2], 1, Some(3));
+        assert_eq!(
+            partial.to_string(),
+            "only 1 of the 3 other servers answered in time"
+        );
+        let unreachable = Incomplete::new(vec![1], 0, None);
+        assert_eq!(
+            unreachable.to_string(),
+            "the other servers could not be reached"
+        );
+        assert_eq!(unreachable.into_partial(), vec![1]);
     }
 }

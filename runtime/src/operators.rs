@@ -212,9 +212,11 @@ impl BroadcastOperator<Untyped> {
     ///
     /// # Errors
     ///
-    /// The arguments do not serialize, or the adapter cannot reach the sockets. A socket that
-    /// cannot take the packet is disconnected and logged, and does not fail the broadcast.
+    /// The arguments do not serialize, the event name is reserved, or the adapter cannot
+    /// reach the sockets. A socket that cannot take the packet is disconnected and logged,
+    /// and does not fail the broadcast.
     pub fn emit<T: Serialize>(&self, event: &str, args: T) -> Result<(), SendError> {
+        SendError::check_event_name(event)?;
         let encoded = packet::encode_event(&self.namespace.path, event, &args, None)?;
         self.namespace
             .adapter
@@ -235,12 +237,13 @@ impl BroadcastOperator<Untyped> {
     ///
     /// # Errors
     ///
-    /// The arguments do not serialize.
+    /// The arguments do not serialize, or the event name is reserved.
     pub fn emit_with_ack<T: Serialize>(
         &self,
         event: &str,
         args: T,
     ) -> Result<AckStream, SendError> {
+        SendError::check_event_name(event)?;
         let id = self.namespace.next_ack_id();
         let encoded = packet::encode_event(&self.namespace.path, event, &args, Some(id))?;
         let timeout = self.timeout.unwrap_or_else(|| self.namespace.ack_timeout());

@@ -218,8 +218,9 @@ impl SocketIo {
     ///
     /// # Errors
     ///
-    /// The arguments do not serialize.
+    /// The arguments do not serialize, or the event name is reserved (as for emits).
     pub fn server_side_emit<T: Serialize>(&self, event: &str, args: T) -> Result<(), SendError> {
+        SendError::check_event_name(event)?;
         let args = Payload::from_args(&args)?;
         if let Some(adapter) = self.main_adapter() {
             adapter.server_side_emit(event, &args);
@@ -244,7 +245,8 @@ impl SocketIo {
     ///
     /// # Errors
     ///
-    /// The arguments do not serialize; then, once awaited, some servers did not answer in
+    /// The arguments do not serialize or the event name is reserved; then, once awaited,
+    /// some servers did not answer in
     /// time (a server without a listener never answers): the error holds the answers that
     /// came.
     pub fn server_side_emit_with_ack<T: Serialize>(
@@ -255,6 +257,7 @@ impl SocketIo {
         impl Future<Output = ClusterResult<Vec<serde_json::Value>>> + Send + 'static,
         SendError,
     > {
+        SendError::check_event_name(event)?;
         let args = Payload::from_args(&args)?;
         let adapter = self.main_adapter().cloned();
         let event = event.to_owned();

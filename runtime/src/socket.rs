@@ -286,7 +286,8 @@ impl Socket<Untyped> {
     ///
     /// # Errors
     ///
-    /// See [`SendError`]: the socket is gone, was too slow, or the arguments do not serialize.
+    /// See [`SendError`]: the socket is gone, was too slow, the arguments do not serialize, or
+    /// the event name is one socket.io reserves (`disconnect`, ...).
     ///
     /// # Examples
     ///
@@ -298,6 +299,7 @@ impl Socket<Untyped> {
     /// # Ok(()) }
     /// ```
     pub fn emit<T: Serialize>(&self, event: &str, args: T) -> Result<(), SendError> {
+        SendError::check_event_name(event)?;
         let encoded = packet::encode_event(self.namespace(), event, &args, None)?;
         self.send_packet(encoded.into())
     }
@@ -346,6 +348,7 @@ impl Socket<Untyped> {
         args: T,
         timeout: Duration,
     ) -> Result<Payload, AckError> {
+        SendError::check_event_name(event)?;
         let id = self.inner.namespace.next_ack_id();
         let encoded = packet::encode_event(self.namespace(), event, &args, Some(id))
             .map_err(SendError::from)?;

@@ -1,7 +1,7 @@
 // Rooms and every broadcast operator, with four clients at once on mixed
 // transports (testapp). For each operator it proves both who receives the
 // event (exactly once, with its args, binary included) and who does not:
-// to one room, to several rooms (a socket in two of them gets it once),
+// to one room, to several rooms (a socket in two of them gets it once), reserved names refused,
 // except, includeSelf true/false, everyone, a single sid, an emit from a task
 // outside any handler; and room management: listing (sorted, own sid
 // included), room-sockets, join (string/array, idempotent), leave, leave-all,
@@ -85,6 +85,21 @@ describe("rooms and broadcast (testapp)", () => {
     const bc = async (from, opts) => {
       assert.equal(await ack(C4[from].s, "broadcast", opts), "done");
     };
+
+    it("a reserved event name (disconnect, connect, ...) is refused and reaches no one", async () => {
+      const disconnects = [];
+      for (const c of Object.values(C4)) c.s.on("disconnect", (reason) => disconnects.push([c.name, reason]));
+      for (const event of ["disconnect", "connect", "connect_error", "disconnecting"]) {
+        assert.equal(await ack(C4.D.s, "broadcast", { event, includeSelf: true, args: ["x"] }), "failed", event);
+        assert.equal(await ack(C4.D.s, "emit-to-sid", { sid: C4.A.s.id, event, args: ["x"] }), "failed", event);
+      }
+      await sleep(ABSENCE_WAIT_MS);
+      for (const c of Object.values(C4)) {
+        assert.deepEqual(c.rec.of("disconnect"), [], `${c.name} got no "disconnect" event`);
+        assert.equal(c.s.connected, true, `${c.name} is still connected`);
+      }
+      assert.deepEqual(disconnects, [], "no client saw a disconnect");
+    });
 
     it("to one room, from outside it", async () => {
       const event = freshEvent("r1");
