@@ -114,8 +114,3 @@ pub mod prelude {
     };
     pub use serde::{Deserialize, Serialize};
 }
-
-/// The README's examples, compiled as doctests so that they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
