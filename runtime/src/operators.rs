@@ -205,6 +205,23 @@ impl<N> BroadcastOperator<N> {
             .adapter
             .disconnect_sockets(&self.options, false);
     }
+
+    /// Disconnects the addressed sockets and closes their whole connections, every namespace
+    /// of them (Node's `disconnectSockets(true)`): the clients see this namespace's
+    /// `io server disconnect`, their other namespaces `transport close`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn f(io: ferrio::SocketIo, banned: ferrio::Sid) {
+    /// io.to(banned).close_connections();
+    /// # }
+    /// ```
+    pub fn close_connections(&self) {
+        self.namespace
+            .adapter
+            .disconnect_sockets(&self.options, true);
+    }
 }
 
 impl BroadcastOperator<Untyped> {

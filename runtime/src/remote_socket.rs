@@ -89,6 +89,11 @@ impl<N> RemoteSocket<N> {
     pub fn disconnect(&self) {
         self.operator.disconnect();
     }
+
+    /// Disconnects it and closes its whole connection (Node's `disconnect(true)`).
+    pub fn close_connection(&self) {
+        self.operator.close_connections();
+    }
 }
 
 impl RemoteSocket<Untyped> {

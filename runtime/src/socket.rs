@@ -254,6 +254,13 @@ impl<N> Socket<N> {
     pub fn disconnect(&self) {
         self.untyped().disconnect_now();
     }
+
+    /// Disconnects the socket and closes its whole connection, every namespace of it (Node's
+    /// `socket.disconnect(true)`): the client sees this namespace's `io server disconnect`,
+    /// its other namespaces `transport close`.
+    pub fn close_connection(&self) {
+        self.untyped().disconnect_from_server(true);
+    }
 }
 
 impl Socket<Untyped> {

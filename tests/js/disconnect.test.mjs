@@ -3,7 +3,8 @@
 // Proves: nothing is recorded for a live socket; client `disconnect()` ->
 // server "client namespace disconnect" (websocket and polling);
 // `disconnect-me` -> client "io server disconnect" + server "server namespace
-// disconnect", and the client does not come back by itself; closing the
+// disconnect", and the client does not come back by itself; `close-me` /
+// `close-connections` end every namespace of the connection; closing the
 // engine / the raw websocket -> server "transport close"; garbage from a raw
 // client -> server "parse error"; the server process dying -> client
 // "transport close". Every disconnected socket leaves its rooms.
@@ -102,6 +103,27 @@ describe("disconnect reasons (testapp)", () => {
     assert.equal(await ack(admin, "whoami"), "admin");
     admin.disconnect();
   });
+
+  for (const [label, how] of [
+    ["close-me (socket.close_connection)", (root) => root.emit("close-me")],
+    ["close-connections of its room, from another client", (root) => ack(observer, "close-connections", root.id)],
+  ]) {
+    it(`${label} on a multiplexed connection ends every namespace: "io server disconnect" here, "transport close" there`, async () => {
+      const m = srv.manager(WS);
+      const root = m.socket("/");
+      const admin = m.socket("/admin", { auth: { role: "admin" } });
+      await Promise.all([nextEvent(root, "connect", 3000), nextEvent(admin, "connect", 3000)]);
+      const sid = root.id;
+      const rootGone = nextEvent(root, "disconnect", 2000);
+      const adminGone = nextEvent(admin, "disconnect", 2000);
+      await how(root);
+      assert.deepEqual(await rootGone, ["io server disconnect", undefined]);
+      assert.equal((await adminGone)[0], "transport close");
+      assert.equal(await serverReason(sid), "server namespace disconnect");
+      await sleep(200);
+      assert.equal(root.connected || admin.connected, false, "neither namespace comes back");
+    });
+  }
 
   it('raw websocket closed -> server "transport close"', async () => {
     const ws = srv.rawWs("/socket.io/?EIO=4&transport=websocket");

@@ -359,6 +359,15 @@ async fn disconnect_me(socket: Socket) {
     socket.disconnect();
 }
 
+async fn close_me(socket: Socket) {
+    socket.close_connection();
+}
+
+async fn close_connections(io: SocketIo, Data(room): Data<String>, ack: AckSender) {
+    io.to(room).close_connections();
+    let _ = ack.send("done");
+}
+
 async fn disconnect_room(io: SocketIo, Data(room): Data<String>, ack: AckSender) {
     io.to(room).disconnect();
     let _ = ack.send("done");
@@ -544,6 +553,8 @@ async fn main() -> std::io::Result<()> {
                 .on("call", call)
                 .on("call-room", call_room)
                 .on("disconnect-me", disconnect_me)
+                .on("close-me", close_me)
+                .on("close-connections", close_connections)
                 .on("disconnect-room", disconnect_room)
                 .on("close-room", close_room)
                 .on("session-count", session_count)
