@@ -690,12 +690,12 @@ export async function startNodeMember(redis, { name = "node", env = {} } = {}) {
 
 /**
  * Start Redis, the bus sniffer and members of the given kinds, e.g. ["ferrio", "node"].
- * Waits (bounded, tolerant) until `PUBSUB NUMSUB socket.io-request#/#` reaches the member
+ * Waits (bounded, tolerant) until `PUBSUB NUMSUB <prefix>-request#/#` reaches the member
  * count, so that the members are subscribed before the tests run; `serverCountReached`
  * says whether it did (the server-count tests assert it). `redis`: startRedis's options
- * (TLS, password).
+ * (TLS, password); `prefix`: the members' key prefix, when their env sets another one.
  */
-export async function startCluster(kinds, { env = {}, redis: redisOptions = {} } = {}) {
+export async function startCluster(kinds, { env = {}, redis: redisOptions = {}, prefix = PREFIX } = {}) {
   const redis = await startRedis(redisOptions);
   const cluster = { redis, bus: null, members: [], serverCountReached: false };
   try {
@@ -710,7 +710,7 @@ export async function startCluster(kinds, { env = {}, redis: redisOptions = {} }
       cluster.members.push(m);
     }
     cluster.serverCountReached = await waitUntil(
-      async () => (await redis.numsub(REQUEST_CHANNEL)) >= kinds.length,
+      async () => (await redis.numsub(`${prefix}-request#/#`)) >= kinds.length,
       3000,
       "server count",
     ).then(

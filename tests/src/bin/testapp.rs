@@ -17,7 +17,8 @@
 //! the socket.io client 2.x), `REDIS_URL` (scale out through that Redis, with Node's adapter
 //! protocol), `REDIS_CA_FILE` (the CA that signed a `rediss://` Redis's certificate),
 //! `REDIS_CERT_FILE` and `REDIS_KEY_FILE` (a client certificate, for mutual TLS),
-//! `REQUESTS_TIMEOUT_MS` (how long cluster queries wait, 5000),
+//! `REQUESTS_TIMEOUT_MS` (how long cluster queries wait, 5000), `REDIS_KEY` (the channels'
+//! prefix, `socket.io`),
 //! `PYTHON_QUEUE` (also deliver what python-socketio processes publish on that channel).
 
 use std::collections::HashMap;
@@ -461,11 +462,15 @@ async fn whoami(ack: AckSender) {
     let _ = ack.send("admin");
 }
 
-/// Connects to Redis; `REDIS_CA_FILE` trusts a private CA for a `rediss://` URL, and
+/// Connects to Redis with the prefix `REDIS_KEY`; `REDIS_CA_FILE` trusts a private CA for a
+/// `rediss://` URL, and
 /// `REDIS_CERT_FILE` with `REDIS_KEY_FILE` present a client certificate (mutual TLS).
 async fn redis(url: &str) -> Result<ferrio::Redis, Box<dyn std::error::Error + Send + Sync>> {
     let mut redis = ferrio::Redis::builder(url)
         .requests_timeout(Duration::from_millis(env_or("REQUESTS_TIMEOUT_MS", 5000)));
+    if let Ok(prefix) = std::env::var("REDIS_KEY") {
+        redis = redis.prefix(&prefix);
+    }
     if let Ok(ca) = std::env::var("REDIS_CA_FILE") {
         redis = redis.root_certificate(std::fs::read(ca)?);
     }
