@@ -31,6 +31,11 @@ impl Connection {
     pub(crate) fn remove(&self, namespace: &str) {
         lock(&self.sockets).remove(namespace);
     }
+
+    /// The connection's sockets, one per namespace it joined.
+    pub(crate) fn sockets(&self) -> Vec<Socket> {
+        lock(&self.sockets).values().cloned().collect()
+    }
 }
 
 /// The Socket.IO server's Engine.IO handler.

@@ -206,9 +206,9 @@ impl<N> BroadcastOperator<N> {
             .disconnect_sockets(&self.options, false);
     }
 
-    /// Disconnects the addressed sockets and closes their whole connections, every namespace
-    /// of them (Node's `disconnectSockets(true)`): the clients see this namespace's
-    /// `io server disconnect`, their other namespaces `transport close`.
+    /// Disconnects the addressed sockets from every namespace of their connections, then
+    /// closes the connections (Node's `disconnectSockets(true)`): each namespace sees
+    /// `io server disconnect`.
     ///
     /// # Examples
     ///

@@ -255,9 +255,9 @@ impl<N> Socket<N> {
         self.untyped().disconnect_now();
     }
 
-    /// Disconnects the socket and closes its whole connection, every namespace of it (Node's
-    /// `socket.disconnect(true)`): the client sees this namespace's `io server disconnect`,
-    /// its other namespaces `transport close`.
+    /// Disconnects the socket from every namespace of its connection, then closes the
+    /// connection (Node's `socket.disconnect(true)`): each namespace sees
+    /// `io server disconnect`.
     pub fn close_connection(&self) {
         self.untyped().disconnect_from_server(true);
     }
@@ -363,11 +363,15 @@ impl Socket<Untyped> {
         waiter.wait(tokio::time::Instant::now() + timeout).await
     }
 
-    /// Disconnects from the namespace, or closes the whole connection when `close`.
-    /// The client learns of it first (`io server disconnect`), then the connection closes.
+    /// Disconnects from the namespace, or, when `close`, from every namespace of the
+    /// connection, which then closes. The client learns of each first (`io server
+    /// disconnect`), as from Node's `disconnect(true)`.
     pub(crate) fn disconnect_from_server(&self, close: bool) {
         self.disconnect();
         if close {
+            for socket in self.inner.connection.data().sockets() {
+                socket.disconnect();
+            }
             self.inner.connection.disconnect();
         }
     }

@@ -33,7 +33,7 @@ import {
   RESPONSE_CHANNEL,
 } from "./harness.mjs";
 
-const LOST = "redis unreachable: a published cluster message is lost";
+const LOST = "redis unreachable: published cluster messages may be lost";
 const RECONNECTED = "redis subscriber reconnected";
 const CONNECTION_LOST = "redis subscriber connection lost; reconnecting";
 const SKIPPED_BROADCAST = "skipped a cluster broadcast that does not decode";

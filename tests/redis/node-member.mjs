@@ -27,6 +27,7 @@
 //     sorted by JSON], error: null | message} (io.in(room).timeout(ms).emit with a callback:
 //     the cluster protocol carries neither the socket id nor more than the first argument)
 //   disconnect-room(room) → "done" (io.in(room).disconnectSockets())
+//   close-connections(room) → "done" (io.in(room).disconnectSockets(true))
 //   close-room(room) → "done" (io.in(room).socketsLeave(room))
 //   server-side-emit({event, args}) → "done" (io.serverSideEmit)
 //   server-side-call({event, args}) → {responses: sorted by JSON, error: null | message}
@@ -80,6 +81,11 @@ const sortByJson = (list) =>
 const reply = (cb, value) => {
   if (typeof cb === "function") cb(value);
 };
+
+// A second namespace, so that tests can tell a closed connection from a left namespace.
+io.of("/admin").on("connection", (socket) => {
+  socket.on("whoami", (cb) => reply(cb, "admin"));
+});
 
 // Events from the other servers (serverSideEmit); a trailing function is the ack callback.
 io.on("announce", (...args) => {
@@ -190,6 +196,10 @@ io.on("connection", (socket) => {
   });
   socket.on("disconnect-room", (room, cb) => {
     io.in(room).disconnectSockets();
+    reply(cb, "done");
+  });
+  socket.on("close-connections", (room, cb) => {
+    io.in(room).disconnectSockets(true);
     reply(cb, "done");
   });
   socket.on("close-room", (room, cb) => {

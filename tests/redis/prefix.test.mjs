@@ -5,7 +5,7 @@
 
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startCluster, startFerrio, ack, ackWithin, expectDelivery, freshEvent } from "./harness.mjs";
+import { startCluster, startFerrio, ack, ackWithin, expectDelivery, freshEvent, waitUntil } from "./harness.mjs";
 import { NODE_ENV, NODE_REQUESTS_TIMEOUT_MS } from "./suites.mjs";
 
 const PREFIX = "game";
@@ -32,7 +32,7 @@ describe(`the key prefix: ferrio + Node on "${PREFIX}", ferrio on the default, o
 
   it(`each prefix has its own request channel: ${PREFIX} two subscribers, socket.io one`, async () => {
     assert.equal(await cluster.redis.numsub(`${PREFIX}-request#/#`), 2);
-    assert.equal(await cluster.redis.numsub("socket.io-request#/#"), 1);
+    await waitUntil(async () => (await cluster.redis.numsub("socket.io-request#/#")) === 1, 3000, "the default-prefix member to subscribe");
   });
 
   for (const [from, label] of [
@@ -55,7 +55,9 @@ describe(`the key prefix: ferrio + Node on "${PREFIX}", ferrio on the default, o
     const mark = cluster.bus.mark();
     assert.equal(await ack(d1.s, "broadcast", { to: ["r1"], includeSelf: true, event, args: [1] }), "done");
     await expectDelivery({ all: [f1, n1, d1], yes: [d1], event, args: [1], bus: cluster.bus, mark });
-    for (const { channel } of cluster.bus.since(mark)) assert.ok(channel.startsWith("socket.io#/#"), `published on ${channel}`);
+    const channels = cluster.bus.since(mark).map((m) => m.channel);
+    assert.ok(channels.length > 0, "the broadcast went through Redis");
+    for (const channel of channels) assert.ok(channel.startsWith("socket.io#/#"), `published on ${channel}`);
   });
 
   it(`a cluster query on the prefixed ferrio member asks the Node member, not the default one`, async () => {

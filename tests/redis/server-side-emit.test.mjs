@@ -47,6 +47,25 @@ function serverSideEmitSuite(kinds) {
           }
           await sleep(ABSENCE_WAIT_MS);
           assert.deepEqual(heard[from], [], "the sender's own listener does not hear it");
+          for (const [i, c] of clients.entries()) {
+            if (i !== from) assert.deepEqual(heard[i], [args], `member ${i} (${c.member.kind}) was told once`);
+          }
+          for (const c of clients) c.s.disconnect();
+        });
+
+        it("forty events from one member reach every other member's listener in the order sent", async () => {
+          const clients = [];
+          for (const [i, member] of cluster.members.entries()) clients.push(await member.client(`o${i}`));
+          const heard = clients.map(() => []);
+          clients.forEach((c, i) => c.s.on("announced", (n) => heard[i].push(n)));
+          const sent = Array.from({ length: 40 }, (_, n) => n);
+          await Promise.all(sent.map((n) => ack(clients[from].s, "server-side-emit", { event: "announce", args: [n] })));
+          for (const [i, c] of clients.entries()) {
+            if (i === from) continue;
+            await waitUntil(() => heard[i].length >= sent.length, 5000, `member ${i} to hear all 40`);
+            await sleep(ABSENCE_WAIT_MS);
+            assert.deepEqual(heard[i], sent, `what member ${i} (${c.member.kind}) told its client, in order`);
+          }
           for (const c of clients) c.s.disconnect();
         });
 

@@ -13,6 +13,8 @@ import {
   expectDelivery,
   freshEvent,
   normalizeBinary,
+  withTimeout,
+  connected,
   ABSENCE_WAIT_MS,
 } from "./harness.mjs";
 
@@ -317,7 +319,7 @@ export function requestSuite(kinds) {
           for (const c of [x1, y1, y2]) await ack(c.s, "join", [room, `${c.label}-own`]);
           const greet = freshEvent("greet");
           const greeted = new Map();
-          for (const c of [x1, y1, y2, yOut]) c.s.on(greet, (id) => greeted.set(c.label, id));
+          for (const c of [x1, y1, y2, yOut]) c.s.on(greet, (id) => greeted.set(c.label, [...(greeted.get(c.label) ?? []), id]));
           const mark = cluster.bus.mark();
           const got = await ackWithin(ACK_MS, x1.s, "fetch-sockets", { room, greet });
           assert.ok(Array.isArray(got), `fetch-sockets answered ${JSON.stringify(got)}${evidence(mark)}`);
@@ -340,8 +342,9 @@ export function requestSuite(kinds) {
           await waitUntil(() => greeted.size >= 3, 3000, "the fetched handles to greet x1, y1, y2").catch((err) => {
             throw new Error(`${err.message}; greeted: ${JSON.stringify([...greeted])}${evidence(mark)}`);
           });
+          await sleep(ABSENCE_WAIT_MS);
           for (const c of [x1, y1, y2]) {
-            assert.equal(greeted.get(c.label), c.id, `${c.label} is greeted with its own id`);
+            assert.deepEqual(greeted.get(c.label), [c.id], `${c.label} is greeted once, with its own id`);
             await waitUntil(async () => (await ack(c.s, "rooms")).includes("greeted"), 2000, `${c.label} to join greeted`);
           }
           await sleep(ABSENCE_WAIT_MS);
@@ -407,6 +410,8 @@ export function requestSuite(kinds) {
           const x1 = await X.client("x1");
           const y1 = await Y.client("y1");
           const y2 = await Y.client("y2");
+          // y1's connection also carries /admin, which a plain disconnect (close: false) keeps.
+          const y1Admin = await connected(y1.s.io.socket("/admin", { auth: { role: "admin" } }));
           const yOut = await Y.client("yOut");
           for (const c of [x1, y1, y2]) await ack(c.s, "join", room);
           const reasons = new Map();
@@ -421,10 +426,33 @@ export function requestSuite(kinds) {
             throw new Error(`${err.message}; disconnected: ${JSON.stringify([...reasons])}${evidence(mark)}`);
           });
           for (const l of ["x1", "y1", "y2"]) assert.equal(reasons.get(l), "io server disconnect", `${l}'s disconnect reason`);
+
           await sleep(ABSENCE_WAIT_MS);
+          assert.equal(y1Admin.connected, true, "y1's /admin stays connected (close: false)");
           assert.equal(reasons.has("caller"), false, "the caller (not in the room) stays connected");
           assert.equal(reasons.has("yOut"), false, "yOut (not in the room) stays connected");
           assert.equal(await ack(yOut.s, "whoami"), yOut.id, "yOut still answers");
+          for (const c of [caller, yOut]) c.s.disconnect();
+        });
+
+        it(`close-connections on ${kinds[from]} closes the whole connections of the room's sockets of ${kinds[to]}`, async () => {
+          const room = freshEvent("cc");
+          const caller = await X.client("caller");
+          const y1 = await Y.client("y1");
+          // y1's connection also carries /admin: closing the connection ends that one too.
+          const y1Admin = await connected(y1.s.io.socket("/admin", { auth: { role: "admin" } }));
+          const yOut = await Y.client("yOut");
+          await ack(y1.s, "join", room);
+          const reason = new Promise((resolve) => y1.s.on("disconnect", resolve));
+          const adminReason = new Promise((resolve) => y1Admin.on("disconnect", resolve));
+          const mark = cluster.bus.mark();
+          assert.equal(await ack(caller.s, "close-connections", room), "done");
+          assert.equal(await withTimeout(reason, 3000, `y1 to be disconnected${evidence(mark)}`), "io server disconnect");
+          assert.equal(
+            await withTimeout(adminReason, 3000, `y1's /admin to go with its connection (close: true)${evidence(mark)}`),
+            "io server disconnect",
+          );
+          assert.equal(yOut.s.connected, true, "yOut (not in the room) stays connected");
           for (const c of [caller, yOut]) c.s.disconnect();
         });
 

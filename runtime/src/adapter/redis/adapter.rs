@@ -36,7 +36,13 @@ impl RedisAdapter {
     pub(super) fn new(redis: Redis, namespace: LocalNamespace) -> Self {
         let path = namespace.path().to_owned();
         let local = Arc::new(LocalAdapter::new(namespace.clone()));
-        write(&redis.0.namespaces).insert(path.clone(), local.clone());
+        let previous = write(&redis.0.namespaces).insert(path.clone(), local.clone());
+        // One uid, one set of rooms per namespace: two live servers on one connection would
+        // take each other's messages for their own.
+        assert!(
+            previous.is_none(),
+            "a ferrio::Redis serves one SocketIo server: connect once per server (namespace `{path}` is already served)"
+        );
         let _ = redis.0.subscribe.send(path);
         Self {
             local,
@@ -67,6 +73,19 @@ impl RedisAdapter {
     fn remote_options(&self, options: &BroadcastOptions) -> Value {
         let list = |rooms: &HashSet<Room>| rooms.iter().map(|r| r.to_string()).collect::<Vec<_>>();
         json!({ "rooms": list(&options.rooms), "except": list(&options.except) })
+    }
+}
+
+impl Drop for RedisAdapter {
+    /// The namespace's server is gone: another may now be built on this connection.
+    fn drop(&mut self) {
+        let mut namespaces = write(&self.redis.0.namespaces);
+        if namespaces
+            .get(self.namespace.path())
+            .is_some_and(|local| Arc::ptr_eq(local, &self.local))
+        {
+            namespaces.remove(self.namespace.path());
+        }
     }
 }
 
@@ -143,8 +162,12 @@ impl Adapter for RedisAdapter {
         let request = self.fetch_request(options);
         Box::pin(async move {
             let answers = self.ask(request).await;
-            let remote = described_sockets(&answers)
-                .filter_map(|socket| socket.get("id")?.as_str()?.parse::<Sid>().ok());
+            let remote = described_sockets(&answers).filter_map(|socket| {
+                let id = socket.get("id").and_then(Value::as_str).unwrap_or_default();
+                id.parse::<Sid>()
+                    .inspect_err(|_| tracing::warn!(%id, "skipped a socket of another server whose id is not a socket.io id"))
+                    .ok()
+            });
             let ids = local.into_iter().chain(remote).collect();
             answers.result(ids)
         })

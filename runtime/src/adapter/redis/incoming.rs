@@ -159,8 +159,9 @@ fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
             });
             let publish = shared.publish.clone();
             let channel = shared.response_channel(namespace.path());
-            // The listener runs in its own task: a slow or failing one holds up nothing else.
-            tokio::spawn(async move {
+            // Listeners start in the order their events came, as handlers do; one that has to
+            // wait goes on in a task of its own, holding up nothing else.
+            crate::handler::start_in_order(async move {
                 let data = listener(io, args).await;
                 if !request_id.is_null() {
                     let response = json!({ "type": request::SERVER_SIDE_EMIT, "requestId": request_id, "data": data });
@@ -182,7 +183,7 @@ fn on_ack_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
         tracing::warn!("skipped a cluster request that does not decode");
         return;
     };
-    if request.uid == shared.uid {
+    if request.uid == shared.uid || request.broadcast.namespace != local.namespace().path() {
         return;
     }
     let Some(ns) = local.namespace().get() else {

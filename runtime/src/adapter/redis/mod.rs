@@ -11,14 +11,14 @@ mod adapter;
 mod incoming;
 mod python_queue;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 pub use adapter::RedisAdapter;
 
@@ -67,6 +67,11 @@ struct Shared {
     prefix: String,
     publish: mpsc::Sender<(String, Vec<u8>)>,
     subscribe: mpsc::UnboundedSender<String>,
+    /// The namespaces whose channels the subscriber listens to now: a request can be
+    /// answered only then.
+    subscribed: watch::Sender<HashSet<String>>,
+    /// How many times the subscriber lost its connection: the publisher's went too.
+    outages: watch::Sender<u64>,
     /// Requests this server awaits answers to, by request id.
     pending: std::sync::Mutex<HashMap<String, mpsc::UnboundedSender<Response>>>,
     /// Each namespace's local rooms, which the cluster's messages act on.
@@ -110,6 +115,11 @@ impl Redis {
     }
 
     /// The adapter factory for [`SocketIoBuilder::adapter`](crate::SocketIoBuilder::adapter).
+    ///
+    /// # Panics
+    ///
+    /// The server it builds panics if another live server already uses this connection:
+    /// connect once per server.
     pub fn adapter(&self) -> impl Fn(LocalNamespace) -> RedisAdapter + Send + Sync + 'static {
         let redis = self.clone();
         move |namespace| RedisAdapter::new(redis.clone(), namespace)
@@ -181,6 +191,8 @@ impl RedisBuilder {
         let shared = Arc::new(Shared {
             client: client.clone(),
             queries,
+            subscribed: watch::Sender::new(HashSet::new()),
+            outages: watch::Sender::new(0),
             requests_timeout: self.requests_timeout,
             pending: std::sync::Mutex::new(HashMap::new()),
             uid: node_uid(),
@@ -189,7 +201,12 @@ impl RedisBuilder {
             subscribe,
             namespaces: RwLock::new(HashMap::new()),
         });
-        tokio::spawn(publish_loop(client.clone(), publisher, publish_queue));
+        tokio::spawn(publish_loop(
+            client.clone(),
+            publisher,
+            publish_queue,
+            shared.outages.subscribe(),
+        ));
         tokio::spawn(subscribe_loop(
             client,
             subscriber,
@@ -275,6 +292,14 @@ impl Shared {
         }
     }
 
+    /// Whether this server listens to the namespace's channels, waiting until `deadline` for
+    /// a subscription under way (the server just started, or Redis is coming back).
+    async fn subscribed_by(&self, namespace: &str, deadline: tokio::time::Instant) -> bool {
+        let mut subscribed = self.subscribed.subscribe();
+        let ready = subscribed.wait_for(|subscribed| subscribed.contains(namespace));
+        matches!(tokio::time::timeout_at(deadline, ready).await, Ok(Ok(_)))
+    }
+
     /// How many other servers subscribe to the namespace's requests; `None` (logged) when
     /// Redis cannot tell.
     async fn other_servers(&self, namespace: &str) -> Option<usize> {
@@ -295,7 +320,12 @@ impl Shared {
     /// Publishes a request and gathers one answer from every other server, or those that came
     /// within the requests timeout (logged).
     async fn ask(&self, namespace: &str, mut request: Value) -> Answers {
-        let expected = self.other_servers(namespace).await;
+        let deadline = tokio::time::Instant::now() + self.requests_timeout;
+        let expected = if self.subscribed_by(namespace, deadline).await {
+            self.other_servers(namespace).await
+        } else {
+            None
+        };
         let mut answers = Answers {
             replies: Vec::new(),
             expected,
@@ -312,7 +342,6 @@ impl Shared {
             self.request_channel(namespace),
             request.to_string().into_bytes(),
         );
-        let deadline = tokio::time::Instant::now() + self.requests_timeout;
         while !answers.is_complete() {
             match tokio::time::timeout_at(deadline, answered.recv()).await {
                 Ok(Some(Response::Json(response))) => answers.replies.push(response),
@@ -357,6 +386,10 @@ impl Shared {
         deadline: tokio::time::Instant,
         replies: mpsc::UnboundedSender<Result<Payload, crate::error::AckError>>,
     ) {
+        if !self.subscribed_by(&namespace, deadline).await {
+            tracing::warn!(%namespace, "not subscribed to the cluster: only this server's acks are gathered");
+            return;
+        }
         let Some(others) = self.other_servers(&namespace).await.filter(|n| *n > 0) else {
             return;
         };
@@ -409,36 +442,36 @@ impl Shared {
 /// How many queued messages one pipelined write publishes at most.
 const PUBLISH_BATCH: usize = 128;
 
-/// Publishes in order from one connection, pipelining what is queued; reconnects when Redis
-/// went away, reporting each message that could not be published.
+/// Publishes in order from one connection, pipelining what is queued. A batch that fails is
+/// reported, never sent again: Redis may have run part of it, and a retry could deliver twice.
+/// After a failure, or when the subscriber saw Redis go away, the next batch goes out on a new
+/// connection.
 async fn publish_loop(
     client: redis::Client,
     mut connection: redis::aio::MultiplexedConnection,
     mut queue: mpsc::Receiver<(String, Vec<u8>)>,
+    mut outages: watch::Receiver<u64>,
 ) {
     let mut batch = Vec::with_capacity(PUBLISH_BATCH);
+    let mut broken = false;
     while queue.recv_many(&mut batch, PUBLISH_BATCH).await > 0 {
+        // The subscriber saw Redis go away: this connection went with it.
+        if outages.has_changed().unwrap_or(false) {
+            outages.mark_unchanged();
+            broken = true;
+        }
+        if broken && let Ok(reconnected) = connect_publisher(&client).await {
+            connection = reconnected;
+            broken = false;
+        }
         let mut pipe = redis::pipe();
         for (channel, message) in &batch {
             pipe.publish(channel, message).ignore();
         }
-        let mut published: redis::RedisResult<()> = pipe.query_async(&mut connection).await;
-        // A lost connection published nothing: Redis may be back already, so reconnect and try
-        // the batch once more. A timeout may have published it: a retry could duplicate.
-        if published.as_ref().is_err_and(|error| !error.is_timeout())
-            && let Ok(reconnected) = connect_publisher(&client).await
-        {
-            connection = reconnected;
-            published = pipe.query_async(&mut connection).await;
-        }
-        match published {
-            Err(error) if error.is_timeout() => {
-                tracing::warn!(%error, unconfirmed = batch.len(), "redis did not confirm in time: published cluster messages may be lost");
-            }
-            Err(error) => {
-                tracing::warn!(%error, lost = batch.len(), "redis unreachable: a published cluster message is lost");
-            }
-            Ok(()) => {}
+        let published: redis::RedisResult<()> = pipe.query_async(&mut connection).await;
+        if let Err(error) = published {
+            tracing::warn!(%error, messages = batch.len(), "redis unreachable: published cluster messages may be lost");
+            broken = !error.is_timeout();
         }
         batch.clear();
     }
@@ -464,7 +497,8 @@ async fn subscribe_loop(
     mut namespaces: mpsc::UnboundedReceiver<String>,
     shared: std::sync::Weak<Shared>,
 ) {
-    let mut subscribed: Vec<Subscription> = Vec::new();
+    let mut paths: Vec<String> = Vec::new();
+    let mut subscriptions: Vec<Subscription> = Vec::new();
     let (mut sink, mut stream) = pubsub.split();
     loop {
         tokio::select! {
@@ -472,16 +506,27 @@ async fn subscribe_loop(
                 let Some(namespace) = namespace else { return };
                 let Some(shared) = shared.upgrade() else { return };
                 let channels = shared.channels(&namespace);
-                if let Err(error) = subscribe(&mut sink, &channels).await {
-                    tracing::warn!(%error, %namespace, "redis subscription failed");
+                match subscribe(&mut sink, &channels).await {
+                    Ok(()) => shared.subscribed.send_modify(|subscribed| {
+                        subscribed.insert(namespace.clone());
+                    }),
+                    // Queries of this namespace report the cluster as unreachable until a
+                    // reconnection subscribes it.
+                    Err(error) => tracing::error!(%error, %namespace, "redis subscription failed"),
                 }
-                subscribed.extend(channels);
+                subscriptions.extend(channels);
+                paths.push(namespace);
             }
             message = stream.next() => {
                 let Some(shared) = shared.upgrade() else { return };
                 match message {
                     Some(message) => incoming::on_message(&shared, message.get_channel_name(), message.get_payload_bytes()),
-                    None => (sink, stream) = reconnect_subscriber(&client, &subscribed).await,
+                    None => {
+                        shared.subscribed.send_modify(HashSet::clear);
+                        shared.outages.send_modify(|outages| *outages += 1);
+                        (sink, stream) = reconnect_subscriber(&client, &subscriptions).await;
+                        shared.subscribed.send_modify(|subscribed| subscribed.extend(paths.iter().cloned()));
+                    }
                 }
             }
         }
