@@ -18,6 +18,7 @@
 import assert from "node:assert/strict";
 import ioV2 from "socket.io-client-v2";
 import { withTimeout, waitEvent, fetchT } from "./harness.mjs";
+import { eventLog } from "../support/events.mjs";
 
 export { ioV2 };
 
@@ -119,45 +120,14 @@ export function v2Next(emitter, event, ms = 2000) {
  * The recorded args never include the ack callback.
  */
 export function v2Recorder(socket) {
-  const events = [];
-  const waiters = new Set();
+  const log = eventLog(() => `2.x socket ${socket.id}`);
   const orig = socket.onevent;
   socket.onevent = function (packet) {
     const [name, ...args] = packet.data || [];
-    events.push({ name, args, ackId: packet.id ?? null });
-    for (const w of waiters) w();
+    log.record({ name, args, ackId: packet.id ?? null });
     return orig.call(this, packet);
   };
-  const of = (name) => events.filter((e) => e.name === name).map((e) => e.args);
-  return {
-    events,
-    of,
-    waitFor(name, count = 1, ms = 2000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (of(name).length >= count) {
-            cleanup();
-            resolve(of(name));
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(
-            new Error(
-              `timed out after ${ms} ms: 2.x socket ${socket.id} expected ${count} "${name}" event(s), ` +
-                `got ${of(name).length}; all received: ${JSON.stringify(events.map((e) => e.name))}`,
-            ),
-          );
-        }, ms);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-  };
+  return log;
 }
 
 /**

@@ -16,6 +16,9 @@ import path from "node:path";
 import assert from "node:assert/strict";
 import { io, Manager } from "socket.io-client";
 import WebSocket from "ws";
+import { sleep, withTimeout, waitUntil, recorder } from "../support/events.mjs";
+
+export { sleep, withTimeout, waitUntil, recorder };
 
 export { io, Manager, WebSocket };
 
@@ -26,36 +29,6 @@ const STDERR_KEEP = 64 * 1024;
 // ---------------------------------------------------------------------------
 // generic bounded waiting
 // ---------------------------------------------------------------------------
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolve/reject like `promise`, but reject with `message` after `ms`. */
-export function withTimeout(promise, ms, message) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`timed out after ${ms} ms: ${message}`)),
-      ms,
-    );
-  });
-  return Promise.race([Promise.resolve(promise), timeout]).finally(() =>
-    clearTimeout(timer),
-  );
-}
-
-/** Poll `fn` (sync or async) until it returns a truthy value; return that value. */
-export async function waitUntil(fn, ms, message, intervalMs = 20) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${ms} ms: ${message}`);
-    }
-    await sleep(intervalMs);
-  }
-}
 
 /** Wait for one emission of `event` on an EventEmitter-like object; resolves with the args array. */
 export function waitEvent(emitter, event, ms, message) {
@@ -387,49 +360,6 @@ export async function ackWithin(ms, socket, event, ...args) {
 /** Wait for the next `event` on a socket.io-client socket; resolves with its args array. */
 export function nextEvent(socket, event, ms = 2000) {
   return waitEvent(socket, event, ms, `event "${event}" on socket ${socket.id ?? "?"} (${socket.nsp})`);
-}
-
-/**
- * Record every event a socket.io-client socket receives (via onAny).
- * Returns {events, of(name), waitFor(name, count, ms)}.
- */
-export function recorder(socket) {
-  const events = [];
-  const waiters = new Set();
-  socket.onAny((name, ...args) => {
-    events.push({ name, args });
-    for (const w of waiters) w();
-  });
-  const of = (name) => events.filter((e) => e.name === name).map((e) => e.args);
-  return {
-    events,
-    of,
-    waitFor(name, count = 1, ms = 2000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (of(name).length >= count) {
-            cleanup();
-            resolve(of(name));
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(
-            new Error(
-              `timed out after ${ms} ms: socket ${socket.id} expected ${count} "${name}" event(s), ` +
-                `got ${of(name).length}; all received: ${JSON.stringify(events.map((e) => e.name))}`,
-            ),
-          );
-        }, ms);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------

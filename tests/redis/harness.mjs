@@ -31,6 +31,9 @@ import assert from "node:assert/strict";
 import { createClient } from "redis";
 import { io } from "socket.io-client";
 import notepack from "notepack.io";
+import { sleep, withTimeout, waitUntil, recorder } from "../support/events.mjs";
+
+export { sleep, withTimeout, waitUntil, recorder };
 
 export { io, createClient, notepack };
 
@@ -44,34 +47,6 @@ export const PREFIX = "socket.io";
 export const REQUEST_CHANNEL = `${PREFIX}-request#/#`;
 export const RESPONSE_CHANNEL = `${PREFIX}-response#/#`;
 export const BROADCAST_PATTERN = `${PREFIX}#/#*`;
-
-// ---------------------------------------------------------------------------
-// bounded waiting
-// ---------------------------------------------------------------------------
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export function withTimeout(promise, ms, message) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${message}`)), ms);
-  });
-  return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Poll `fn` until it returns a truthy value (returned); throws after `ms`. */
-export async function waitUntil(fn, ms, message, intervalMs = 25) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${ms} ms: ${message}`);
-    }
-    await sleep(intervalMs);
-  }
-}
 
 // ---------------------------------------------------------------------------
 // processes
@@ -766,45 +741,6 @@ export async function ackWithin(ms, socket, event, ...args) {
   } catch (err) {
     throw new Error(`no ack for "${event}" within ${ms} ms (socket ${socket.id ?? "?"}): ${err.message}`);
   }
-}
-
-/** Record every event a client socket receives. */
-export function recorder(socket) {
-  const events = [];
-  const waiters = new Set();
-  socket.onAny((name, ...args) => {
-    events.push({ name, args, at: Date.now() });
-    for (const w of waiters) w();
-  });
-  const of = (name) => events.filter((e) => e.name === name).map((e) => e.args);
-  return {
-    events,
-    of,
-    waitFor(name, count = 1, ms = 3000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (of(name).length >= count) {
-            cleanup();
-            resolve(of(name));
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(
-            new Error(
-              `timed out after ${ms} ms: expected ${count} "${name}" event(s), got ${of(name).length}`,
-            ),
-          );
-        }, ms);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------
