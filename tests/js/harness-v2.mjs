@@ -19,6 +19,7 @@ import assert from "node:assert/strict";
 import ioV2 from "socket.io-client-v2";
 import { withTimeout, waitEvent, fetchT } from "./harness.mjs";
 import { eventLog } from "../support/events.mjs";
+import { normalizeBinary } from "../support/binary.mjs";
 
 export { ioV2 };
 
@@ -170,28 +171,8 @@ export function v2StopPinging(socket) {
 // binary helpers
 // ---------------------------------------------------------------------------
 
-/**
- * Like harness.mjs' normalizeBinary, but records binary contents only, so
- * that Buffers, ArrayBuffers and typed arrays compare equal by content; tests
- * check separately that the 2.x client decoded binary as Buffers.
- */
-export function normalizeBin(value) {
-  if (Buffer.isBuffer(value) || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
-    const buf = Buffer.isBuffer(value)
-      ? value
-      : value instanceof ArrayBuffer
-        ? Buffer.from(value)
-        : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    return { $bin: buf.toString("hex") };
-  }
-  if (Array.isArray(value)) return value.map(normalizeBin);
-  if (value && typeof value === "object") {
-    const out = {};
-    for (const [k, v] of Object.entries(value)) out[k] = normalizeBin(v);
-    return out;
-  }
-  return value;
-}
+/** Binary values as {$bin: hex}, whatever their type; tests check separately that the 2.x client decoded binary as Buffers. */
+export const normalizeBin = (value) => normalizeBinary(value);
 
 // ---------------------------------------------------------------------------
 // raw Engine.IO v3 long-polling client

@@ -17,8 +17,10 @@ import assert from "node:assert/strict";
 import { io, Manager } from "socket.io-client";
 import WebSocket from "ws";
 import { sleep, withTimeout, waitUntil, recorder } from "../support/events.mjs";
+import { connected, ackWithin } from "../support/client.mjs";
+import { isBinary, normalizeBinary as normalizeValue } from "../support/binary.mjs";
 
-export { sleep, withTimeout, waitUntil, recorder };
+export { sleep, withTimeout, waitUntil, recorder, connected, ackWithin, isBinary };
 
 export { io, Manager, WebSocket };
 
@@ -306,25 +308,6 @@ class Server {
 // socket.io-client helpers
 // ---------------------------------------------------------------------------
 
-/** Wait until a socket.io-client socket is connected; reject with the connect_error. */
-export function connected(socket, ms = 5000) {
-  if (socket.connected) return Promise.resolve(socket);
-  let onConnect, onError;
-  const p = new Promise((resolve, reject) => {
-    onConnect = () => resolve(socket);
-    onError = (err) => {
-      const e = new Error(`connect_error on ${socket.nsp}: ${err.message}`);
-      e.cause = err;
-      reject(e);
-    };
-    socket.once("connect", onConnect);
-    socket.once("connect_error", onError);
-  });
-  return withTimeout(p, ms, `socket ${socket.nsp} to connect`).finally(() => {
-    socket.off("connect", onConnect);
-    socket.off("connect_error", onError);
-  });
-}
 
 /** Wait for a connect_error on `socket` (fails if it connects instead); resolves with the Error. */
 export function connectError(socket, ms = 5000) {
@@ -347,15 +330,6 @@ export async function ack(socket, event, ...args) {
   return ackWithin(2000, socket, event, ...args);
 }
 
-export async function ackWithin(ms, socket, event, ...args) {
-  try {
-    return await socket.timeout(ms).emitWithAck(event, ...args);
-  } catch (err) {
-    throw new Error(
-      `no ack for "${event}" within ${ms} ms (socket ${socket.id ?? "?"} on ${socket.nsp}): ${err.message}`,
-    );
-  }
-}
 
 /** Wait for the next `event` on a socket.io-client socket; resolves with its args array. */
 export function nextEvent(socket, event, ms = 2000) {
@@ -366,31 +340,8 @@ export function nextEvent(socket, event, ms = 2000) {
 // binary helpers
 // ---------------------------------------------------------------------------
 
-export function isBinary(x) {
-  return Buffer.isBuffer(x) || x instanceof ArrayBuffer || ArrayBuffer.isView(x);
-}
-
-/**
- * Replace every binary value by {$bin: hex, buffer: Buffer.isBuffer(x)} so
- * deepEqual compares contents and also that Buffers came back as Buffers.
- */
-export function normalizeBinary(value) {
-  if (isBinary(value)) {
-    const buf = Buffer.isBuffer(value)
-      ? value
-      : value instanceof ArrayBuffer
-        ? Buffer.from(value)
-        : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    return { $bin: buf.toString("hex"), isBuffer: Buffer.isBuffer(value) };
-  }
-  if (Array.isArray(value)) return value.map(normalizeBinary);
-  if (value && typeof value === "object") {
-    const out = {};
-    for (const [k, v] of Object.entries(value)) out[k] = normalizeBinary(v);
-    return out;
-  }
-  return value;
-}
+/** Binary values as {$bin: hex, isBuffer}: compares contents, and that Buffers came back as Buffers. */
+export const normalizeBinary = (value) => normalizeValue(value, { markBuffers: true });
 
 // ---------------------------------------------------------------------------
 // raw Engine.IO clients

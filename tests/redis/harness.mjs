@@ -32,8 +32,10 @@ import { createClient } from "redis";
 import { io } from "socket.io-client";
 import notepack from "notepack.io";
 import { sleep, withTimeout, waitUntil, recorder } from "../support/events.mjs";
+import { connected, ackWithin } from "../support/client.mjs";
+import { isBinary, normalizeBinary } from "../support/binary.mjs";
 
-export { sleep, withTimeout, waitUntil, recorder };
+export { sleep, withTimeout, waitUntil, recorder, connected, ackWithin, isBinary, normalizeBinary };
 
 export { io, createClient, notepack };
 
@@ -715,60 +717,16 @@ async function stopCluster(cluster) {
 // clients
 // ---------------------------------------------------------------------------
 
-export function connected(socket, ms = 5000) {
-  if (socket.connected) return Promise.resolve(socket);
-  let onConnect, onError;
-  const p = new Promise((resolve, reject) => {
-    onConnect = () => resolve(socket);
-    onError = (err) => reject(new Error(`connect_error: ${err.message}`));
-    socket.once("connect", onConnect);
-    socket.once("connect_error", onError);
-  });
-  return withTimeout(p, ms, "socket to connect").finally(() => {
-    socket.off("connect", onConnect);
-    socket.off("connect_error", onError);
-  });
-}
 
 /** Emit with an ack; rejects with a clear message when no ack comes within `ms`. */
 export async function ack(socket, event, ...args) {
   return ackWithin(3000, socket, event, ...args);
 }
 
-export async function ackWithin(ms, socket, event, ...args) {
-  try {
-    return await socket.timeout(ms).emitWithAck(event, ...args);
-  } catch (err) {
-    throw new Error(`no ack for "${event}" within ${ms} ms (socket ${socket.id ?? "?"}): ${err.message}`);
-  }
-}
 
 // ---------------------------------------------------------------------------
 // values
 // ---------------------------------------------------------------------------
-
-export function isBinary(x) {
-  return Buffer.isBuffer(x) || x instanceof ArrayBuffer || ArrayBuffer.isView(x);
-}
-
-/** Replace binary values by {$bin: hex} so deepEqual compares contents whatever the JS type. */
-export function normalizeBinary(value) {
-  if (isBinary(value)) {
-    const buf = Buffer.isBuffer(value)
-      ? value
-      : value instanceof ArrayBuffer
-        ? Buffer.from(value)
-        : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    return { $bin: buf.toString("hex") };
-  }
-  if (Array.isArray(value)) return value.map(normalizeBinary);
-  if (value && typeof value === "object") {
-    const out = {};
-    for (const [k, v] of Object.entries(value)) out[k] = normalizeBinary(v);
-    return out;
-  }
-  return value;
-}
 
 export const ABSENCE_WAIT_MS = 250;
 
