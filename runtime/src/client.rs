@@ -116,9 +116,9 @@ impl Dispatcher {
         match (body, socket) {
             (Body::Connect(auth), None) => self.connect(session, namespace, auth),
             (Body::Event { name, args, id }, Some(socket)) => {
-                socket.on_event(name, Payload(args), id)
+                socket.on_event(name, Payload::new(args), id)
             }
-            (Body::Ack { id, args }, Some(socket)) => socket.on_ack(id, Payload(args)),
+            (Body::Ack { id, args }, Some(socket)) => socket.on_ack(id, Payload::new(args)),
             (Body::Disconnect, Some(socket)) => {
                 socket.close(DisconnectReason::ClientNamespaceDisconnect)
             }

@@ -1,5 +1,7 @@
 //! The arguments of an event or an acknowledgement, as a client sent them.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeTuple, Serializer};
@@ -25,15 +27,20 @@ use crate::socketio::placeholder_index;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Payload(pub(crate) Args);
+pub struct Payload(pub(crate) Arc<Args>);
 
 impl Payload {
+    /// Wraps received arguments. A payload is shared, not copied, when a handler takes it.
+    pub(crate) fn new(args: Args) -> Self {
+        Self(Arc::new(args))
+    }
+
     /// The arguments `args` stands for: a tuple is several, `()` none, anything else one;
     /// binary data becomes attachments.
     pub(crate) fn from_args<T: Serialize + ?Sized>(args: &T) -> Result<Self, serde_json::Error> {
         let (json, attachments) = crate::socketio::write_arg_array(Vec::new(), None, args)?;
         let values = serde_json::from_slice(&json)?;
-        Ok(Self(Args {
+        Ok(Self::new(Args {
             values,
             attachments,
         }))
@@ -180,7 +187,7 @@ mod tests {
             complete = partial.push(Bytes::from_static(data));
         }
         match complete.map(|p| p.body) {
-            Some(crate::socketio::packet::Body::Event { args, .. }) => Payload(args),
+            Some(crate::socketio::packet::Body::Event { args, .. }) => Payload::new(args),
             other => panic!("expected an event, got {other:?}"),
         }
     }

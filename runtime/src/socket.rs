@@ -429,7 +429,8 @@ impl Socket<Untyped> {
         self.inner
             .connection
             .send_frame(Frame::Text(connect.text))?;
-        for frame in held.drain(..) {
+        // Taken, not drained: the list's memory goes with it rather than staying per socket.
+        for frame in std::mem::take(&mut *held) {
             self.inner.connection.send_frame(frame)?;
         }
         self.inner.connected.store(true, Ordering::Release);

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Request, Response, StatusCode, Uri};
 use http_body_util::Full;
 
 use super::config::{Cors, Transport};
@@ -172,10 +172,22 @@ where
     }
 }
 
+/// The handshake of a request, its URI and headers copied: hyper parses them as slices of its
+/// connection's read buffer, and a session that kept those slices would keep that whole buffer
+/// (16 KiB) alive for as long as it lives.
 fn handshake_of<B>(request: &Request<B>) -> Handshake {
+    let uri = request.uri();
     Handshake {
-        uri: request.uri().clone(),
-        headers: request.headers().clone(),
+        uri: Uri::from_maybe_shared(Bytes::copy_from_slice(uri.to_string().as_bytes()))
+            .unwrap_or_else(|_| uri.clone()),
+        headers: request
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                let copy = HeaderValue::from_bytes(value.as_bytes()).unwrap_or(value.clone());
+                (name.clone(), copy)
+            })
+            .collect(),
         address: request
             .extensions()
             .get::<crate::PeerAddr>()

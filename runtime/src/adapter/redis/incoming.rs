@@ -76,7 +76,7 @@ fn to_local(
     let encoded = packet::encode_event(
         &broadcast.namespace,
         &broadcast.event,
-        &Payload(broadcast.args),
+        &Payload::new(broadcast.args),
         ack_id,
     )
     .ok()?;
@@ -153,7 +153,7 @@ fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
             // Without a listener there is no answer, as in Node: a sender that asked for one
             // waits out its timeout.
             let Some(listener) = listener else { return };
-            let args = Payload(Args {
+            let args = Payload::new(Args {
                 values: args.to_vec(),
                 attachments: Vec::new(),
             });

@@ -370,7 +370,7 @@ impl Shared {
             let Ok((request_id, args)) = decode_ack_response(payload) else {
                 return;
             };
-            (request_id, Response::Ack(Payload(args)))
+            (request_id, Response::Ack(Payload::new(args)))
         };
         if let Some(waiting) = lock(&self.pending).get(&request_id) {
             let _ = waiting.send(response);

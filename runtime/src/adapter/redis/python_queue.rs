@@ -279,7 +279,7 @@ fn python_args(data: Vec<Value>, binary: bool) -> Result<Payload, &'static str> 
     } else {
         values
     };
-    Ok(Payload(Args {
+    Ok(Payload::new(Args {
         values,
         attachments,
     }))
@@ -292,7 +292,7 @@ mod tests {
     use super::*;
 
     fn payload(values: Vec<Value>) -> Payload {
-        Payload(Args {
+        Payload::new(Args {
             values,
             attachments: Vec::new(),
         })

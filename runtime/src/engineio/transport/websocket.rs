@@ -28,6 +28,12 @@ use crate::engineio::version::ProtocolVersion;
 
 type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
+/// How much one read from the socket takes at most. tungstenite zero-fills this much of its
+/// read buffer before every read, so its 128 KiB default costs that much memory per idle
+/// connection, and a memset per read; a larger message still arrives whole (the buffer
+/// grows to the frame's length).
+const READ_CHUNK: usize = 4096;
+
 /// How many queued frames one write gathers before flushing.
 const WRITE_BATCH: usize = 64;
 
@@ -151,7 +157,8 @@ async fn connect(upgrade: OnUpgrade, config: &EngineConfig) -> Option<Socket> {
         Ok(upgraded) => {
             let limits = WebSocketConfig::default()
                 .max_message_size(Some(config.max_payload))
-                .max_frame_size(Some(config.max_payload));
+                .max_frame_size(Some(config.max_payload))
+                .read_buffer_size(READ_CHUNK);
             Some(
                 WebSocketStream::from_raw_socket(
                     TokioIo::new(upgraded),
