@@ -35,6 +35,7 @@
 mod config;
 mod engine;
 mod frame;
+mod outbox;
 mod packet;
 mod payload;
 mod payload_v3;

@@ -5,11 +5,12 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use http::{HeaderMap, Uri};
-use tokio::sync::{Mutex, Notify, mpsc};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::config::Transport;
 use super::frame::Frame;
+use super::outbox::Outbox;
 use super::version::ProtocolVersion;
 use crate::Sid;
 use crate::error::SendError;
@@ -113,8 +114,7 @@ pub struct Session<D> {
     opened: tokio::time::Instant,
     handshake: Handshake,
     data: D,
-    outbox: mpsc::Sender<Frame>,
-    pub(crate) inbox: Mutex<mpsc::Receiver<Frame>>,
+    pub(crate) outbox: Outbox,
     transport: AtomicU8,
     pub(crate) posting: AtomicBool,
     /// The client sent the close packet over polling: the next poll is answered with a noop.
@@ -134,7 +134,6 @@ impl<D> Session<D> {
         data: D,
         queue_len: usize,
     ) -> Self {
-        let (outbox, inbox) = mpsc::channel(queue_len);
         let transport = match transport {
             Transport::Polling => POLLING,
             Transport::Websocket => WEBSOCKET,
@@ -145,8 +144,7 @@ impl<D> Session<D> {
             opened: tokio::time::Instant::now(),
             handshake,
             data,
-            outbox,
-            inbox: Mutex::new(inbox),
+            outbox: Outbox::new(queue_len),
             transport: AtomicU8::new(transport),
             posting: AtomicBool::new(false),
             closing: AtomicBool::new(false),
@@ -242,22 +240,18 @@ impl<D> Session<D> {
 
     /// How many frames the outgoing queue holds at most.
     pub(crate) fn queue_capacity(&self) -> usize {
-        self.outbox.max_capacity()
+        self.outbox.capacity()
     }
 
     pub(crate) fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
         if self.closed.is_cancelled() {
             return Err(SendError::closed());
         }
-        match self.outbox.try_send(frame) {
-            Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!(sid = %self.sid, "closing a client too slow to drain its queue");
-                self.close(CloseReason::SlowClient);
-                Err(SendError::slow_client())
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::closed()),
-        }
+        self.outbox.push(frame).map_err(|_full| {
+            tracing::warn!(sid = %self.sid, "closing a client too slow to drain its queue");
+            self.close(CloseReason::SlowClient);
+            SendError::slow_client()
+        })
     }
 
     /// Closes the session: the close packet is queued behind what was already sent, and the
@@ -389,9 +383,9 @@ mod tests {
         for text in ["a", "b", "c"] {
             assert!(session.send_text(text).is_ok());
         }
-        let mut inbox = session.inbox.try_lock().ok();
+        let mut reader = session.outbox.try_reader();
         let mut received = Vec::new();
-        while let Some(Ok(Frame::Text(text))) = inbox.as_mut().map(|i| i.try_recv()) {
+        while let Some(Some(Frame::Text(text))) = reader.as_mut().map(|r| r.try_recv()) {
             received.push(text.as_str().to_owned());
         }
         assert_eq!(received, ["4a", "4b", "4c"]);

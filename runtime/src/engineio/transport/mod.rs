@@ -42,7 +42,7 @@ const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 /// The client sent the close packet. Over polling, a pending poll is answered with a noop; if
 /// none is pending the session waits a moment for the client's last poll, as Node's does.
 fn close_by_client<D: Send + Sync + 'static>(session: &Arc<Session<D>>) {
-    let poll_pending = session.is_polling() && session.inbox.try_lock().is_err();
+    let poll_pending = session.is_polling() && session.outbox.is_being_read();
     if !session.is_polling() || poll_pending {
         session.close(CloseReason::TransportClose);
         return;

@@ -58,7 +58,7 @@ pub(crate) async fn poll<D>(
     context: &ResponseContext,
 ) -> Response<ResponseBody> {
     let bad_request = || context.error(crate::engineio::service::ProtocolError::BadRequest);
-    let Ok(mut inbox) = session.inbox.try_lock() else {
+    let Some(mut inbox) = session.outbox.try_reader() else {
         tracing::info!(sid = %session.sid(), "overlapping GET requests; closing");
         session.close(CloseReason::TransportError);
         return bad_request();
@@ -74,7 +74,7 @@ pub(crate) async fn poll<D>(
     let abandoned = AbandonGuard(Some(session));
     let first = tokio::select! {
         biased;
-        frame = inbox.recv() => frame.unwrap_or(Frame::Close),
+        frame = inbox.recv() => frame,
         // A client that closed the session itself expects no close packet.
         () = session.closed() => match session.close_reason() {
             CloseReason::TransportClose => Frame::Noop,
@@ -92,11 +92,11 @@ pub(crate) async fn poll<D>(
     let mut frames = vec![first];
     while size < max_payload && !matches!(frames.last(), Some(Frame::Close)) {
         match inbox.try_recv() {
-            Ok(frame) => {
+            Some(frame) => {
                 size += payload::encoded_len(&frame) + 1;
                 frames.push(frame);
             }
-            Err(_) => break,
+            None => break,
         }
     }
     drop(inbox);

@@ -259,13 +259,13 @@ async fn write_loop<D>(
     mut sink: futures_util::stream::SplitSink<Socket, WsMessage>,
 ) {
     let mut inbox = tokio::select! {
-        inbox = session.inbox.lock() => inbox,
+        inbox = session.outbox.reader() => inbox,
         () = session.closed() => return,
     };
     loop {
         let frame = tokio::select! {
             biased;
-            frame = inbox.recv() => frame,
+            frame = inbox.recv() => Some(frame),
             () = session.closed() => None,
         };
         let Some(frame) = frame else { break };
@@ -276,7 +276,7 @@ async fn write_loop<D>(
             if closing || written.is_err() {
                 break;
             }
-            let Ok(frame) = inbox.try_recv() else { break };
+            let Some(frame) = inbox.try_recv() else { break };
             closing = matches!(frame, Frame::Close);
             written = feed(&mut sink, frame, framing).await;
         }
