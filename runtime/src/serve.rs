@@ -224,6 +224,11 @@ async fn run<A: App>(serve: Serve<A>) -> io::Result<()> {
             },
             () = &mut signal => break,
         };
+        // Packets are small and written whole: Nagle's algorithm would only hold them back
+        // (a binary packet's attachments, an ack behind an unacknowledged write).
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY refused");
+        }
         let app = app.clone();
         let fallback = fallback.clone();
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
