@@ -178,8 +178,7 @@ where
 fn handshake_of<B>(request: &Request<B>) -> Handshake {
     let uri = request.uri();
     Handshake {
-        uri: Uri::from_maybe_shared(Bytes::copy_from_slice(uri.to_string().as_bytes()))
-            .unwrap_or_else(|_| uri.clone()),
+        uri: Uri::try_from(uri.to_string()).unwrap_or_else(|_| uri.clone()),
         headers: request
             .headers()
             .iter()
