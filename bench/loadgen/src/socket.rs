@@ -34,33 +34,31 @@ impl SocketClient {
     pub async fn connect(target: &Target, transport: Transport) -> Result<Self> {
         let mut engine = EngineClient::connect(target, transport).await?;
         engine.send(vec![Message::Text("0".into())]).await?;
-        loop {
-            let text = match engine.recv().await? {
-                Message::Text(text) => text,
-                Message::Binary(_) => bail!("binary message before the namespace connect"),
-            };
-            let packet = proto::decode_sio(&text)?;
-            match packet.kind {
-                SioKind::Connect if packet.nsp == "/" => {
-                    #[derive(Deserialize)]
-                    struct Connected {
-                        #[allow(dead_code)]
-                        sid: String,
-                    }
-                    serde_json::from_str::<Connected>(packet.data).with_context(|| {
-                        format!("bad namespace connect answer {:?}", proto::truncate(&text))
-                    })?;
-                    return Ok(SocketClient {
-                        engine,
-                        partial: None,
-                    });
+        let text = match engine.recv().await? {
+            Message::Text(text) => text,
+            Message::Binary(_) => bail!("binary message before the namespace connect"),
+        };
+        let packet = proto::decode_sio(&text)?;
+        match packet.kind {
+            SioKind::Connect if packet.nsp == "/" => {
+                #[derive(Deserialize)]
+                struct Connected {
+                    #[allow(dead_code)]
+                    sid: String,
                 }
-                SioKind::ConnectError => bail!("the namespace connect was refused: {text}"),
-                _ => bail!(
-                    "expected the namespace connect answer, got {:?}",
-                    proto::truncate(&text)
-                ),
+                serde_json::from_str::<Connected>(packet.data).with_context(|| {
+                    format!("bad namespace connect answer {:?}", proto::truncate(&text))
+                })?;
+                Ok(SocketClient {
+                    engine,
+                    partial: None,
+                })
             }
+            SioKind::ConnectError => bail!("the namespace connect was refused: {text}"),
+            _ => bail!(
+                "expected the namespace connect answer, got {:?}",
+                proto::truncate(&text)
+            ),
         }
     }
 

@@ -84,7 +84,7 @@ impl Target {
 /// An open Engine.IO session.
 pub enum EngineClient {
     /// Over a WebSocket.
-    Ws(WsEngine),
+    Ws(Box<WsEngine>),
     /// Over HTTP long-polling.
     Polling(PollingEngine),
 }
@@ -93,7 +93,7 @@ impl EngineClient {
     /// Opens a session: the WebSocket upgrade or the first GET, then the open packet.
     pub async fn connect(target: &Target, transport: Transport) -> Result<Self> {
         Ok(match transport {
-            Transport::Websocket => EngineClient::Ws(WsEngine::connect(target).await?),
+            Transport::Websocket => EngineClient::Ws(Box::new(WsEngine::connect(target).await?)),
             Transport::Polling => EngineClient::Polling(PollingEngine::connect(target).await?),
         })
     }
