@@ -385,6 +385,8 @@ function options() {
   const bin = (name) => path.join(ROOT, "target", profile, name);
   return {
     smoke: values.smoke,
+    // Only a full run of every scenario rewrites bench/RESULTS.md.
+    partial: values.smoke || names.length < SCENARIOS.length,
     repeats,
     scenarios: SCENARIOS.filter((s) => names.includes(s.name)),
     profile,
@@ -426,7 +428,7 @@ function prepare(opts) {
 async function main() {
   const opts = options();
   prepare(opts);
-  const out = opts.smoke ? fs.mkdtempSync(path.join(os.tmpdir(), "ferrio-bench-smoke-")) : path.join(ROOT, "bench");
+  const out = opts.partial ? fs.mkdtempSync(path.join(os.tmpdir(), "ferrio-bench-")) : path.join(ROOT, "bench");
   const started = new Date();
   const records = [];
   let passed = 0;
@@ -447,7 +449,7 @@ async function main() {
   fs.writeFileSync(jsonl, records.map((r) => `${JSON.stringify(r)}\n`).join(""));
   const reportPath = path.join(out, "RESULTS.md");
   fs.writeFileSync(reportPath, renderReport({ opts, records, started }));
-  const shown = (file) => (opts.smoke ? file : path.relative(ROOT, file));
+  const shown = (file) => (opts.partial ? file : path.relative(ROOT, file));
   console.log(`\nwrote ${shown(reportPath)} and ${shown(jsonl)}`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed ? 1 : 0;

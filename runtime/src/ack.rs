@@ -180,7 +180,7 @@ impl AckStream<Payload> {
     }
 
     /// The same replies, each decoded as the first argument of type `T`.
-    pub(crate) fn typed<T: DeserializeOwned>(self) -> AckStream<T> {
+    pub(crate) fn typed<T: DeserializeOwned + 'static>(self) -> AckStream<T> {
         AckStream {
             replies: self.replies,
             remote: self.remote,

@@ -242,7 +242,7 @@ impl<C: HandlerContext, T: Clone + Send + Sync + 'static> FromContext<C> for Sta
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Data<T>(pub T);
 
-impl<T: DeserializeOwned> FromContext<EventContext> for Data<T> {
+impl<T: DeserializeOwned + 'static> FromContext<EventContext> for Data<T> {
     fn from_context(context: &EventContext) -> Result<Self, BoxError> {
         Ok(Data(context.payload.arg(0)?))
     }
@@ -252,7 +252,7 @@ impl<T: DeserializeOwned> FromContext<EventContext> for Data<T> {
 #[derive(Debug)]
 pub struct TryData<T>(pub Result<T, serde_json::Error>);
 
-impl<T: DeserializeOwned> FromContext<EventContext> for TryData<T> {
+impl<T: DeserializeOwned + 'static> FromContext<EventContext> for TryData<T> {
     fn from_context(context: &EventContext) -> Result<Self, BoxError> {
         Ok(TryData(context.payload.arg(0)))
     }

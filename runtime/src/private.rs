@@ -71,7 +71,7 @@ pub trait EventParam: Sized {
     fn extract(context: &EventContext, index: usize) -> Result<Self, BoxError>;
 }
 
-impl<T: DeserializeOwned> EventParam for T {
+impl<T: DeserializeOwned + 'static> EventParam for T {
     const ARGS: usize = 1;
 
     fn extract(context: &EventContext, index: usize) -> Result<Self, BoxError> {

@@ -21,6 +21,7 @@ use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::Payload;
 use crate::schema::{self, Untyped};
 use crate::server::SocketIo;
+use crate::socketio::lent;
 use crate::socketio::packet;
 use crate::sync::lock;
 use crate::{Sid, Transport};
@@ -445,13 +446,19 @@ impl Socket<Untyped> {
             return;
         };
         let name = HandlerName(event.clone());
+        let lent = (!payload.attachments().is_empty()).then(|| payload.0.clone());
         let context = EventContext {
             socket: self.clone(),
             event,
             payload,
             ack_id,
         };
-        namespace.run(self, handler.call(context, name));
+        let running = handler.call(context, name);
+        match lent {
+            // What the handler sends back of its attachments is shared, not copied.
+            Some(args) => namespace.run(self, Box::pin(lent::Lending::new(args, running))),
+            None => namespace.run(self, running),
+        }
     }
 
     /// Hands the client's acknowledgement to whoever awaits it.

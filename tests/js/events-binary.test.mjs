@@ -44,6 +44,9 @@ const BINARY_CASES = [
     args: [bytes(1), { a: bytes(2, 2), list: [bytes(3, 3, 3), { b: bytes(4) }] }, bytes(5, 5, 5, 5, 5)],
   },
   { name: "a 64 KiB Buffer", args: [Buffer.alloc(64 * 1024, 0xab)] },
+  // Large and nested: read from the attachment in place. 700 KiB, as base64 over polling,
+  // stays under the 1 MB default payload limit.
+  { name: "a 700 KiB Buffer in an object", args: [{ big: Buffer.alloc(700 * 1024, 0xcd) }] },
 ];
 
 for (const [label, opts] of [

@@ -76,7 +76,7 @@ impl Attachments {
     fn push(&self, bytes: &[u8]) -> usize {
         let mut list = self.0.take();
         let num = list.len();
-        list.push(Bytes::copy_from_slice(bytes));
+        list.push(super::lent::share(bytes));
         self.0.set(list);
         num
     }

@@ -1,6 +1,7 @@
 //! The Socket.IO packet codec (protocol revision 5): packets, and binary attachments.
 
 mod binary;
+pub(crate) mod lent;
 pub(crate) mod packet;
 
 pub(crate) use binary::{placeholder_index, write_arg_array};

@@ -337,10 +337,11 @@ mod tests {
             args.as_ref().map(Payload::attachments),
             Ok(&[Bytes::from_static(&[0, 1, 255])][..])
         );
-        assert_eq!(
-            args.map(|args| args.arg::<Value>(0).ok()),
-            Ok(Some(json!({"b": [0, 1, 255]})))
-        );
+        let arg = args.map(|args| {
+            args.arg::<std::collections::HashMap<String, Vec<u8>>>(0)
+                .ok()
+        });
+        assert_eq!(arg, Ok(Some([("b".to_owned(), vec![0, 1, 255])].into())));
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! The arguments of an event or an acknowledgement, as a client sent them.
 
+mod deserializer;
+
+use std::any::Any;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -7,8 +10,10 @@ use serde::de::DeserializeOwned;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeTuple, Serializer};
 use serde_json::Value;
 
+use crate::socketio::lent;
 use crate::socketio::packet::Args;
 use crate::socketio::placeholder_index;
+use deserializer::Resolving;
 
 /// The arguments of an event or acknowledgement: JSON values and binary attachments.
 ///
@@ -68,18 +73,26 @@ impl Payload {
 
     /// Deserializes argument `index`. A missing argument deserializes from `null`, so
     /// `Option<T>` reads an absent trailing argument as `None`. Binary data, at any depth,
-    /// deserializes into `Vec<u8>` or `bytes::Bytes`.
+    /// deserializes into `bytes::Bytes`, `Vec<u8>` or `serde_bytes` types, read straight from
+    /// the attachment; a binary argument taken as `Bytes` is the attachment itself, shared.
+    /// JSON has no bytes, so binary does not deserialize into `serde_json::Value`: take it
+    /// with [`binary`](Self::binary), or the raw placeholders with [`values`](Self::values).
     ///
     /// # Errors
     ///
     /// The argument does not match `T`.
-    pub fn arg<T: DeserializeOwned>(&self, index: usize) -> Result<T, serde_json::Error> {
+    pub fn arg<T: DeserializeOwned + 'static>(&self, index: usize) -> Result<T, serde_json::Error> {
         let value = self.0.values.get(index).unwrap_or(&Value::Null);
         if self.0.attachments.is_empty() {
-            T::deserialize(value)
-        } else {
-            serde_json::from_value(self.resolve(value.clone()))
+            return T::deserialize(value);
         }
+        if let Some(shared) = self.binary(index).and_then(as_shared::<T>) {
+            return Ok(shared);
+        }
+        T::deserialize(Resolving {
+            value,
+            attachments: &self.0.attachments,
+        })
     }
 
     /// The binary data of argument `index`, if it is a binary argument.
@@ -105,26 +118,17 @@ impl Payload {
     pub fn with_binary<'a>(&'a self, value: &'a Value) -> impl Serialize + 'a {
         Resolved {
             value,
-            attachments: &self.0.attachments,
+            payload: self,
         }
     }
+}
 
-    /// Replaces placeholders with the bytes they stand for, as arrays of numbers, which
-    /// serde's byte types accept.
-    fn resolve(&self, value: Value) -> Value {
-        if let Some(data) = placeholder_index(&value).and_then(|n| self.0.attachments.get(n)) {
-            return Value::Array(data.iter().map(|b| Value::from(*b)).collect());
-        }
-        match value {
-            Value::Array(items) => {
-                Value::Array(items.into_iter().map(|v| self.resolve(v)).collect())
-            }
-            Value::Object(map) => {
-                Value::Object(map.into_iter().map(|(k, v)| (k, self.resolve(v))).collect())
-            }
-            other => other,
-        }
-    }
+/// `data` itself, when `T` is `Bytes`.
+fn as_shared<T: 'static>(data: &Bytes) -> Option<T> {
+    let mut slot: Option<T> = None;
+    let bytes = (&mut slot as &mut dyn Any).downcast_mut::<Option<Bytes>>()?;
+    *bytes = Some(data.clone());
+    slot
 }
 
 impl Serialize for Payload {
@@ -137,20 +141,22 @@ impl Serialize for Payload {
     }
 }
 
-/// A received value that serializes its placeholders as the bytes they stand for.
+/// A received value that serializes its placeholders as the bytes they stand for, lending
+/// them to the serializer so that they are shared rather than copied.
 struct Resolved<'a> {
     value: &'a Value,
-    attachments: &'a [Bytes],
+    payload: &'a Payload,
 }
 
 impl Serialize for Resolved<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let nested = |value| Resolved {
             value,
-            attachments: self.attachments,
+            payload: self.payload,
         };
-        if let Some(data) = placeholder_index(self.value).and_then(|n| self.attachments.get(n)) {
-            return serializer.serialize_bytes(data);
+        let attachments = &self.payload.0.attachments;
+        if let Some(data) = placeholder_index(self.value).and_then(|n| attachments.get(n)) {
+            return lent::lend(&self.payload.0, || serializer.serialize_bytes(data));
         }
         match self.value {
             Value::Array(items) => {
@@ -210,6 +216,59 @@ mod tests {
         assert_eq!(payload.binary(2).map(|b| &b[..]), Some(&b"first"[..]));
         assert_eq!(payload.arg::<Option<u8>>(7).ok(), Some(None));
         assert!(payload.arg::<u32>(0).is_err());
+    }
+
+    /// A received event carrying `data` as its only argument and, nested, as `{"file": data}`.
+    fn one_mebibyte() -> (Payload, Bytes) {
+        let data = Bytes::from(vec![0xab; 1 << 20]);
+        let ph = json!({ "_placeholder": true, "num": 0 });
+        let args = Args {
+            values: vec![ph.clone(), json!({ "file": ph })],
+            attachments: vec![data.clone()],
+        };
+        (Payload::new(args), data)
+    }
+
+    #[test]
+    fn a_binary_argument_taken_as_bytes_is_the_attachment_itself() {
+        let (payload, data) = one_mebibyte();
+        let taken: Bytes = payload.arg(0).unwrap_or_default();
+        assert_eq!(taken.as_ptr(), data.as_ptr());
+        assert_eq!(taken.len(), 1 << 20);
+    }
+
+    #[test]
+    fn nested_binary_reads_from_the_attachment_without_json_numbers() {
+        #[derive(serde::Deserialize)]
+        struct File<T> {
+            file: T,
+        }
+        let (payload, data) = one_mebibyte();
+        let as_bytes = payload.arg::<File<Bytes>>(1).map(|f| f.file);
+        assert_eq!(as_bytes.ok().as_ref(), Some(&data));
+        let as_vec = payload.arg::<File<Vec<u8>>>(1).map(|f| f.file);
+        assert_eq!(as_vec.ok().as_deref(), Some(&data[..]));
+        assert!(payload.arg::<File<String>>(1).is_err());
+        // JSON has no bytes: a binary argument is no `Value` (it used to be a number array).
+        assert!(payload.arg::<serde_json::Value>(0).is_err());
+    }
+
+    #[test]
+    fn bytes_sent_back_from_a_payload_or_a_handler_share_the_attachment() {
+        let (payload, data) = one_mebibyte();
+        let forwarded = encode_event("/", "ev", &payload, None).map(|e| e.attachments);
+        let forwarded = forwarded.unwrap_or_default();
+        assert_eq!(forwarded.len(), 2);
+        assert!(forwarded.iter().all(|a| a.as_ptr() == data.as_ptr()));
+        // What a handler of the event returns: taken as `Bytes`, then acknowledged.
+        let taken: Bytes = payload.arg(0).unwrap_or_default();
+        let acked = lent::lend(&payload.0, || {
+            crate::socketio::packet::encode_ack("/", 1, &taken).map(|e| e.attachments)
+        });
+        assert_eq!(
+            acked.ok().and_then(|a| a.first().map(|a| a.as_ptr())),
+            Some(data.as_ptr())
+        );
     }
 
     #[test]
