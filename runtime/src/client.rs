@@ -2,6 +2,7 @@
 //! sockets of each namespace the client connected to.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -51,18 +52,16 @@ impl EngineHandler for Dispatcher {
             let query = session.handshake().uri.query().unwrap_or_default();
             self.connect(session, "/".to_owned(), Some(query_object(query)));
         }
-        // A client that connects to no namespace in time is closed, as socket.io does.
-        let session = Arc::downgrade(session);
-        let timeout = self.0.config.connect_timeout;
-        tokio::spawn(async move {
-            tokio::time::sleep(timeout).await;
-            if let Some(session) = session.upgrade()
-                && lock(&session.data().sockets).is_empty()
-            {
-                tracing::debug!(sid = %session.sid(), "no namespace connected in time; closing");
-                session.disconnect();
-            }
-        });
+    }
+
+    /// A client that connects to no namespace in time is closed, as socket.io does.
+    async fn supervise(&self, session: &Arc<Session<Connection>>) -> Infallible {
+        tokio::time::sleep(self.0.config.connect_timeout).await;
+        if lock(&session.data().sockets).is_empty() {
+            tracing::debug!(sid = %session.sid(), "no namespace connected in time; closing");
+            session.disconnect();
+        }
+        std::future::pending().await
     }
 
     fn on_message(&self, session: &Arc<Session<Connection>>, message: Message<'_>) {

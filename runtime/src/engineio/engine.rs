@@ -1,6 +1,7 @@
 //! The Engine.IO server state: its settings, its handler and its open sessions.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::{Arc, RwLock};
 
 use tokio_util::sync::CancellationToken;
@@ -61,6 +62,30 @@ pub trait EngineHandler: Send + Sync + 'static {
 
     /// A session ended. Called exactly once per session, after which it receives nothing more.
     fn on_close(&self, session: &Arc<Session<Self::Data>>, reason: CloseReason);
+
+    /// Watches an open session for as long as it lives, beside its heartbeat, on the task
+    /// that supervises it (no task of its own): for deadlines of the handler's protocol. The
+    /// future is dropped when the session ends; by default it does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::{convert::Infallible, sync::Arc, time::Duration};
+    /// # use ferrio::engineio::{Session};
+    /// // Closes every session after an hour.
+    /// async fn supervise(session: &Arc<Session<()>>) -> Infallible {
+    ///     tokio::time::sleep(Duration::from_secs(3600)).await;
+    ///     session.disconnect();
+    ///     std::future::pending().await
+    /// }
+    /// ```
+    fn supervise(
+        &self,
+        session: &Arc<Session<Self::Data>>,
+    ) -> impl Future<Output = Infallible> + Send {
+        let _ = session;
+        std::future::pending()
+    }
 }
 
 pub(crate) struct Engine<H: EngineHandler> {
@@ -114,6 +139,7 @@ impl<H: EngineHandler> Engine<H> {
                 reason = heartbeat(&supervised, config.ping_interval, config.ping_timeout) => reason,
                 () = supervised.closed() => supervised.close_reason(),
                 () = engine.shutdown.cancelled() => CloseReason::ServerShutdown,
+                never = engine.handler.supervise(&supervised) => match never {},
             };
             supervised.close(reason);
             write(&engine.sessions).remove(&supervised.sid());

@@ -1,6 +1,7 @@
 //! The two ways a client carries packets: HTTP long-polling and WebSocket.
 
 pub(crate) mod polling;
+mod read_ahead;
 pub(crate) mod websocket;
 
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode};
@@ -15,6 +16,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
 
 use super::on_text_packet;
+use super::read_ahead::ReadAhead;
 use crate::engineio::config::{EngineConfig, Transport};
 use crate::engineio::engine::{Engine, EngineHandler};
 use crate::engineio::frame::{Frame, Message, eio3_binary};
@@ -26,13 +28,12 @@ use crate::engineio::service::{ProtocolError, ResponseBody};
 use crate::engineio::session::{CloseReason, Handshake, Session};
 use crate::engineio::version::ProtocolVersion;
 
-type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+type Socket = WebSocketStream<ReadAhead<TokioIo<hyper::upgrade::Upgraded>>>;
 
-/// How much one read from the socket takes at most. tungstenite zero-fills this much of its
-/// read buffer before every read, so its 128 KiB default costs that much memory per idle
-/// connection, and a memset per read; a larger message still arrives whole (the buffer
-/// grows to the frame's length).
-const READ_CHUNK: usize = 4096;
+/// tungstenite's read buffer, which every connection keeps for its lifetime (its default
+/// is 128 KiB): small, since [`ReadAhead`] reads large messages in bursts beneath it. A
+/// larger message still arrives whole (the buffer grows to the frame's length).
+const READ_CHUNK: usize = 1024;
 
 /// How many queued frames one write gathers before flushing.
 const WRITE_BATCH: usize = 64;
@@ -55,18 +56,21 @@ pub(crate) fn open<H: EngineHandler, B>(
 ) -> Result<Response<ResponseBody>, ProtocolError> {
     let (response, upgrade) = accept(request)?;
     let engine = engine.clone();
+    // The task lives as long as the connection: what it holds only to start (the handshake)
+    // is boxed, and nothing but the socket's two halves is kept across the `run` await.
+    let handshake = Box::new(handshake);
     tokio::spawn(async move {
-        let Some(mut socket) = connect(upgrade, &engine.config).await else {
+        let Some(socket) = connect(upgrade, &engine.config).await else {
             return;
         };
-        let session = engine.open(protocol, Transport::Websocket, handshake);
-        let open = engine.open_packet(&session);
-        if socket.send(WsMessage::Text(open.into())).await.is_err() {
-            session.close(CloseReason::TransportError);
+        let session = engine.open(protocol, Transport::Websocket, *handshake);
+        // The open packet is the queue's first frame: the write loop sends it.
+        let open = Frame::Text(engine.open_packet(&session).into());
+        if session.send_frame(open).is_err() {
             return;
         }
         engine.handler.on_open(&session);
-        run(&engine, &session, socket).await;
+        run(&engine, &session, socket.split()).await;
     });
     Ok(response)
 }
@@ -90,26 +94,34 @@ pub(crate) fn upgrade<H: EngineHandler, B>(
         return Ok(response);
     }
     tokio::spawn(async move {
-        let Some(mut socket) = connect(upgrade, &engine.config).await else {
-            session.cancel_upgrade();
-            return;
-        };
-        let probed =
-            tokio::time::timeout(engine.config.upgrade_timeout, probe(&session, &mut socket));
-        match probed.await {
-            Ok(true) => {
-                session.finish_upgrade();
-                tracing::debug!(sid = %session.sid(), "upgraded to websocket");
-                run(&engine, &session, socket).await;
-            }
-            _ => {
-                tracing::debug!(sid = %session.sid(), "upgrade abandoned");
-                session.cancel_upgrade();
-                let _ = socket.close(None).await;
-            }
+        if let Some(socket) = probed(&engine, &session, upgrade).await {
+            session.finish_upgrade();
+            tracing::debug!(sid = %session.sid(), "upgraded to websocket");
+            run(&engine, &session, socket.split()).await;
         }
     });
     Ok(response)
+}
+
+/// The WebSocket of an upgrade, once the probe succeeded; `None` (the upgrade cancelled)
+/// if it failed or timed out.
+async fn probed<H: EngineHandler>(
+    engine: &Engine<H>,
+    session: &Session<H::Data>,
+    upgrade: OnUpgrade,
+) -> Option<Socket> {
+    let Some(mut socket) = connect(upgrade, &engine.config).await else {
+        session.cancel_upgrade();
+        return None;
+    };
+    let probe = tokio::time::timeout(engine.config.upgrade_timeout, probe(session, &mut socket));
+    if let Ok(true) = probe.await {
+        return Some(socket);
+    }
+    tracing::debug!(sid = %session.sid(), "upgrade abandoned");
+    session.cancel_upgrade();
+    let _ = socket.close(None).await;
+    None
 }
 
 /// The upgrade handshake: `2probe` is answered with `3probe` (and a pending poll released
@@ -161,7 +173,7 @@ async fn connect(upgrade: OnUpgrade, config: &EngineConfig) -> Option<Socket> {
                 .read_buffer_size(READ_CHUNK);
             Some(
                 WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
+                    ReadAhead::new(TokioIo::new(upgraded)),
                     Role::Server,
                     Some(limits),
                 )
@@ -179,9 +191,8 @@ async fn connect(upgrade: OnUpgrade, config: &EngineConfig) -> Option<Socket> {
 async fn run<H: EngineHandler>(
     engine: &Engine<H>,
     session: &Arc<Session<H::Data>>,
-    socket: Socket,
+    (sink, stream): (SplitSink<Socket, WsMessage>, SplitStream<Socket>),
 ) {
-    let (sink, stream) = socket.split();
     // Each loop ends when the session closes; the writer then sends the WebSocket close frame.
     tokio::join!(
         write_loop(session, sink),
@@ -192,7 +203,7 @@ async fn run<H: EngineHandler>(
 async fn read_loop<H: EngineHandler>(
     engine: &Engine<H>,
     session: &Arc<Session<H::Data>>,
-    mut stream: futures_util::stream::SplitStream<Socket>,
+    mut stream: SplitStream<Socket>,
 ) {
     loop {
         let message = tokio::select! {
@@ -254,10 +265,7 @@ fn is_connection_lost(error: &tokio_tungstenite::tungstenite::Error) -> bool {
     )
 }
 
-async fn write_loop<D>(
-    session: &Session<D>,
-    mut sink: futures_util::stream::SplitSink<Socket, WsMessage>,
-) {
+async fn write_loop<D>(session: &Session<D>, mut sink: SplitSink<Socket, WsMessage>) {
     let mut inbox = tokio::select! {
         inbox = session.outbox.reader() => inbox,
         () = session.closed() => return,
