@@ -58,11 +58,11 @@ impl std::error::Error for WireError {}
 impl WireBroadcast {
     /// The MessagePack bytes Node's adapters publish for this broadcast.
     pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut data = Vec::with_capacity(self.args.values.len() + 1);
+        let mut data = Vec::with_capacity(self.args.len() + 1);
         data.push(Msg::from(self.event.as_str()));
         data.extend(
             self.args
-                .values
+                .values()
                 .iter()
                 .map(|value| to_msgpack(value, &self.args.attachments)),
         );
@@ -131,10 +131,7 @@ impl WireBroadcast {
             uid,
             namespace,
             event,
-            args: Args {
-                values,
-                attachments,
-            },
+            args: Args::new(values, attachments),
             rooms: string_list(field(opts, "rooms"))?,
             except: string_list(field(opts, "except"))?,
         })
@@ -237,20 +234,14 @@ pub(crate) fn decode_ack_response(mut bytes: &[u8]) -> Result<(String, Args), Wi
         field(&message, "packet").unwrap_or(&Msg::Nil),
         &mut attachments,
     )?;
-    Ok((
-        request_id,
-        Args {
-            values: vec![value],
-            attachments,
-        },
-    ))
+    Ok((request_id, Args::new(vec![value], attachments)))
 }
 
 /// The answer to a broadcast with acknowledgements: one client's acknowledgement (its first
 /// argument only, as Node sends it), MessagePack `{type: 9, requestId, packet}`.
 pub(crate) fn encode_ack_response(request_id: &Msg, args: &Args) -> Vec<u8> {
     let first = args
-        .values
+        .values()
         .first()
         .map_or(Msg::Nil, |value| to_msgpack(value, &args.attachments));
     let message = Msg::Map(vec![
@@ -461,10 +452,10 @@ mod tests {
             uid: "emitter".to_owned(),
             namespace: "/".to_owned(),
             event: "hi".to_owned(),
-            args: Args {
-                values: vec![json!({"a": 1}), json!({"_placeholder": true, "num": 0})],
-                attachments: vec![Bytes::from_static(&[1, 2])],
-            },
+            args: Args::new(
+                vec![json!({"a": 1}), json!({"_placeholder": true, "num": 0})],
+                vec![Bytes::from_static(&[1, 2])],
+            ),
             rooms: vec!["r1".to_owned()],
             except: vec![],
         };
@@ -477,13 +468,13 @@ mod tests {
             uid: "abc123".to_owned(),
             namespace: "/chat".to_owned(),
             event: "news".to_owned(),
-            args: Args {
-                values: vec![
+            args: Args::new(
+                vec![
                     json!([1, -2, 2.5, "x", null, true]),
                     json!({"img": {"_placeholder": true, "num": 0}}),
                 ],
-                attachments: vec![Bytes::from_static(b"png")],
-            },
+                vec![Bytes::from_static(b"png")],
+            ),
             rooms: vec!["a".to_owned(), "b".to_owned()],
             except: vec!["sid".to_owned()],
         };
@@ -563,10 +554,10 @@ mod tests {
         expected.extend([0xcd, 0x01, 0xf4]);
         assert_eq!(request, expected);
 
-        let reply = Args {
-            values: vec![json!({"_placeholder": true, "num": 0})],
-            attachments: vec![Bytes::from_static(&[9])],
-        };
+        let reply = Args::new(
+            vec![json!({"_placeholder": true, "num": 0})],
+            vec![Bytes::from_static(&[9])],
+        );
         let response = encode_ack_response(&Msg::from("id1234"), &reply);
         let mut expected = vec![0x83, 0xa4];
         expected.extend(b"type");

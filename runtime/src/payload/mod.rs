@@ -45,25 +45,24 @@ impl Payload {
     pub(crate) fn from_args<T: Serialize + ?Sized>(args: &T) -> Result<Self, serde_json::Error> {
         let (json, attachments) = crate::socketio::write_arg_array(Vec::new(), None, args)?;
         let values = serde_json::from_slice(&json)?;
-        Ok(Self::new(Args {
-            values,
-            attachments,
-        }))
+        Ok(Self::new(Args::new(values, attachments)))
     }
 
     /// How many arguments there are.
     pub fn len(&self) -> usize {
-        self.0.values.len()
+        self.0.len()
     }
 
     /// Whether there are no arguments.
     pub fn is_empty(&self) -> bool {
-        self.0.values.is_empty()
+        self.0.len() == 0
     }
 
-    /// The raw JSON arguments, with binary placeholders as received.
+    /// The arguments as JSON values, with binary placeholders as received. Arguments are
+    /// kept as the JSON text the client sent until something asks for them as values: the
+    /// first call parses them.
     pub fn values(&self) -> &[Value] {
-        &self.0.values
+        self.0.values()
     }
 
     /// The binary attachments, in placeholder order.
@@ -82,7 +81,10 @@ impl Payload {
     ///
     /// The argument does not match `T`.
     pub fn arg<T: DeserializeOwned + 'static>(&self, index: usize) -> Result<T, serde_json::Error> {
-        let value = self.0.values.get(index).unwrap_or(&Value::Null);
+        if let Some(text) = self.0.text(index) {
+            return serde_json::from_str(text.get());
+        }
+        let value = self.0.values().get(index).unwrap_or(&Value::Null);
         if self.0.attachments.is_empty() {
             return T::deserialize(value);
         }
@@ -97,7 +99,10 @@ impl Payload {
 
     /// The binary data of argument `index`, if it is a binary argument.
     pub fn binary(&self, index: usize) -> Option<&Bytes> {
-        let num = placeholder_index(self.0.values.get(index)?)?;
+        if self.0.attachments.is_empty() {
+            return None;
+        }
+        let num = placeholder_index(self.0.values().get(index)?)?;
         self.0.attachments.get(num)
     }
 
@@ -133,8 +138,11 @@ fn as_shared<T: 'static>(data: &Bytes) -> Option<T> {
 
 impl Serialize for Payload {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if let Some(verbatim) = self.0.verbatim() {
+            return verbatim.serialize(serializer);
+        }
         let mut args = serializer.serialize_tuple(self.len())?;
-        for value in &self.0.values {
+        for value in self.0.values() {
             args.serialize_element(&self.with_binary(value))?;
         }
         args.end()
@@ -222,10 +230,7 @@ mod tests {
     fn one_mebibyte() -> (Payload, Bytes) {
         let data = Bytes::from(vec![0xab; 1 << 20]);
         let ph = json!({ "_placeholder": true, "num": 0 });
-        let args = Args {
-            values: vec![ph.clone(), json!({ "file": ph })],
-            attachments: vec![data.clone()],
-        };
+        let args = Args::new(vec![ph.clone(), json!({ "file": ph })], vec![data.clone()]);
         (Payload::new(args), data)
     }
 
@@ -269,6 +274,26 @@ mod tests {
             acked.ok().and_then(|a| a.first().map(|a| a.as_ptr())),
             Some(data.as_ptr())
         );
+    }
+
+    #[test]
+    fn json_arguments_go_back_as_the_client_wrote_them() {
+        let text = r#"2["ev",{"b": 1, "a": [1, 2.50]},"x",null]"#;
+        let Ok(Decoded::Complete(packet)) = decode(text, 10) else {
+            panic!("expected an event");
+        };
+        let crate::socketio::packet::Body::Event { args, .. } = packet.body else {
+            panic!("expected an event");
+        };
+        let payload = Payload::new(args);
+        assert_eq!(payload.arg::<String>(1).ok().as_deref(), Some("x"));
+        assert_eq!(payload.values()[0], json!({"a": [1, 2.5], "b": 1}));
+        // Sent back untouched: spacing, key order and number spelling as received.
+        let encoded = encode_event("/", "ev", &payload, None).map(|e| e.text);
+        assert_eq!(encoded.ok().as_deref(), Some(format!("4{text}").as_str()));
+        // Other serializers get the values.
+        let as_value = serde_json::to_value(&payload).ok();
+        assert_eq!(as_value, Some(json!([{"a": [1, 2.5], "b": 1}, "x", null])));
     }
 
     #[test]

@@ -37,10 +37,13 @@ pub(crate) fn write_arg_array<T: Serialize + ?Sized>(
         json.serialize_str(head)?;
     }
     let attachments = Attachments::default();
-    args.serialize(ArgList {
-        json: &mut json,
-        attachments: &attachments,
-        separate: head.is_some(),
+    // serde_json writes a client's arguments received as text verbatim.
+    super::args::writing_json(|| {
+        args.serialize(ArgList {
+            json: &mut json,
+            attachments: &attachments,
+            separate: head.is_some(),
+        })
     })?;
     let mut out = json.into_inner();
     out.push(b']');

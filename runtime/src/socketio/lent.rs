@@ -82,10 +82,7 @@ mod tests {
     use super::*;
 
     fn args(attachments: Vec<Bytes>) -> Arc<Args> {
-        Arc::new(Args {
-            values: Vec::new(),
-            attachments,
-        })
+        Arc::new(Args::new(Vec::new(), attachments))
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! transport can send them as they are; decoded texts come without it.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use bytes::{Buf as _, Bytes};
 use serde::Serialize;
@@ -12,6 +13,7 @@ use serde::de::{self, Deserialize, Deserializer, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+pub(crate) use super::args::Args;
 use super::binary::{placeholder_index, write_arg_array};
 
 const CONNECT: u8 = b'0';
@@ -65,16 +67,6 @@ impl Body {
             Self::Connect(_) | Self::Disconnect => None,
         }
     }
-}
-
-/// Arguments of an event or ack, as received: JSON values (placeholders left in place) and
-/// their binary attachments.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Args {
-    /// The arguments (without the event name).
-    pub(crate) values: Vec<Value>,
-    /// The attachments placeholders `{"_placeholder":true,"num":N}` refer to, by index `N`.
-    pub(crate) attachments: Vec<Bytes>,
 }
 
 /// The result of decoding one text message.
@@ -232,21 +224,18 @@ pub(crate) fn decode(text: &str, max_attachments: usize) -> Result<Decoded, Deco
         DISCONNECT if data.is_some() => return Err(Reason::UnexpectedData.into()),
         DISCONNECT => Body::Disconnect,
         EVENT | BINARY_EVENT => {
-            let EventData { name, args } = parse(data, Reason::EventData)?;
-            Body::Event {
-                name,
-                args: received_args(args, attachments)?,
-                id,
-            }
+            let (name, args) = event_args(data, attachments)?;
+            Body::Event { name, args, id }
         }
         // ACK | BINARY_ACK
         _ => {
             let id = id.ok_or(Reason::MissingAckId)?;
-            let args = parse(data, Reason::AckData)?;
-            Body::Ack {
-                id,
-                args: received_args(args, attachments)?,
-            }
+            let args = if attachments == 0 {
+                Args::raw(parse(data, Reason::AckData)?)
+            } else {
+                received_args(parse(data, Reason::AckData)?, attachments)?
+            };
+            Body::Ack { id, args }
         }
     };
     let packet = Packet {
@@ -284,16 +273,23 @@ fn parse_connect(data: &str) -> Result<Value, Reason> {
     parse::<Map<String, Value>>(Some(data), Reason::ConnectData).map(Value::Object)
 }
 
-/// Builds the arguments of a packet announcing `attachments` attachments, checking that every
-/// placeholder refers to one of them.
+/// The name and arguments of an EVENT: as received JSON text, or parsed for a binary packet.
+fn event_args(data: Option<&str>, attachments: usize) -> Result<(String, Args), Reason> {
+    if attachments == 0 {
+        let EventData { name, args } = parse(data, Reason::EventData)?;
+        return Ok((name, Args::raw(args)));
+    }
+    let EventData { name, args } = parse(data, Reason::EventData)?;
+    Ok((name, received_args(args, attachments)?))
+}
+
+/// Builds the arguments of a binary packet announcing `attachments` attachments, checking
+/// that every placeholder refers to one of them.
 fn received_args(values: Vec<Value>, attachments: usize) -> Result<Args, Reason> {
-    if attachments > 0 && !values.iter().all(|v| placeholders_below(v, attachments)) {
+    if !values.iter().all(|v| placeholders_below(v, attachments)) {
         return Err(Reason::Placeholder);
     }
-    Ok(Args {
-        values,
-        attachments: Vec::with_capacity(attachments),
-    })
+    Ok(Args::new(values, Vec::with_capacity(attachments)))
 }
 
 /// Whether every object claiming to be a placeholder in `value` is one, numbered below `count`.
@@ -309,28 +305,28 @@ fn placeholders_below(value: &Value, count: usize) -> bool {
 }
 
 /// The payload of an EVENT: the event name, then the arguments.
-struct EventData {
+struct EventData<T> {
     name: String,
-    args: Vec<Value>,
+    args: Vec<T>,
 }
 
-impl<'de> Deserialize<'de> for EventData {
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for EventData<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_seq(EventDataVisitor)
+        deserializer.deserialize_seq(EventDataVisitor(PhantomData))
     }
 }
 
 /// Visits the array of an EVENT payload.
-struct EventDataVisitor;
+struct EventDataVisitor<T>(PhantomData<T>);
 
-impl<'de> Visitor<'de> for EventDataVisitor {
-    type Value = EventData;
+impl<'de, T: Deserialize<'de>> Visitor<'de> for EventDataVisitor<T> {
+    type Value = EventData<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array starting with the event name")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EventData, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EventData<T>, A::Error> {
         let name = seq
             .next_element::<String>()?
             .ok_or_else(|| de::Error::invalid_length(0, &self))?;
@@ -624,10 +620,7 @@ mod tests {
     }
 
     fn args(values: Vec<Value>) -> Args {
-        Args {
-            values,
-            attachments: Vec::new(),
-        }
+        Args::new(values, Vec::new())
     }
 
     // ---- encoding ----
@@ -766,10 +759,10 @@ mod tests {
                 "/chat",
                 Body::Event {
                     name: "ev".into(),
-                    args: Args {
-                        values: vec![json!("a"), json!({"_placeholder": true, "num": 0})],
-                        attachments: vec![blob],
-                    },
+                    args: Args::new(
+                        vec![json!("a"), json!({"_placeholder": true, "num": 0})],
+                        vec![blob]
+                    ),
                     id: Some(5),
                 }
             ))
@@ -873,7 +866,7 @@ mod tests {
             panic!("expected an event");
         };
         assert_eq!(
-            args.values,
+            args.values(),
             [
                 json!({"_placeholder": true, "num": 5}),
                 json!({"_placeholder": true, "num": "x"})
@@ -935,9 +928,9 @@ mod tests {
             panic!("expected an event");
         };
         assert_eq!(id, Some(7));
-        assert_eq!(args.values[0], json!(u64::MAX));
-        assert_eq!(args.values[1], json!(i64::MIN));
-        assert!(args.values[2].is_f64());
+        assert_eq!(args.values()[0], json!(u64::MAX));
+        assert_eq!(args.values()[1], json!(i64::MIN));
+        assert!(args.values()[2].is_f64());
     }
 
     #[test]
@@ -951,10 +944,10 @@ mod tests {
                 namespace: "/".into(),
                 body: Body::Event {
                     name: "ev".into(),
-                    args: Args {
-                        values: vec![json!({"_placeholder": true, "num": 0})],
-                        attachments: vec![Bytes::from_static(b"\x01\x02")],
-                    },
+                    args: Args::new(
+                        vec![json!({"_placeholder": true, "num": 0})],
+                        vec![Bytes::from_static(b"\x01\x02")]
+                    ),
                     id: None,
                 },
             })
@@ -982,7 +975,7 @@ mod tests {
             panic!("expected an event");
         };
         assert_eq!((name.as_str(), id), ("ev", Some(14)));
-        assert_eq!(args.values.len(), 3);
+        assert_eq!(args.values().len(), 3);
         assert_eq!(args.attachments, [&b"0"[..], b"1", b"2"]);
     }
 
@@ -996,10 +989,10 @@ mod tests {
                 "/",
                 Body::Ack {
                     id: 15,
-                    args: Args {
-                        values: vec![json!("bar"), json!({"_placeholder": true, "num": 0})],
-                        attachments: vec![Bytes::from_static(b"b")],
-                    }
+                    args: Args::new(
+                        vec![json!("bar"), json!({"_placeholder": true, "num": 0})],
+                        vec![Bytes::from_static(b"b")]
+                    )
                 }
             ))
         );
@@ -1029,6 +1022,21 @@ mod tests {
     }
 
     #[test]
+    fn a_number_beyond_f64_is_valid_json_that_no_handler_type_reads() {
+        let decoded = decode(r#"2["ev",1e400]"#, 10);
+        let Ok(Decoded::Complete(Packet {
+            body: Body::Event { args, .. },
+            ..
+        })) = decoded
+        else {
+            panic!("expected an event, got {decoded:?}");
+        };
+        let payload = crate::Payload::new(args);
+        assert!(payload.arg::<f64>(0).is_err());
+        assert!(payload.arg::<serde_json::Value>(0).is_err());
+    }
+
+    #[test]
     fn decode_malformed() {
         let p0 = ph(0);
         let cases: &[(&str, Reason)] = &[
@@ -1044,7 +1052,7 @@ mod tests {
             ("2[", Reason::Json),
             ("2[\"a\"", Reason::Json),
             ("2{", Reason::EventData),
-            (r#"2["ev",1e400]"#, Reason::Json),
+            (r#"2["ev",1e]"#, Reason::Json),
             ("2x", Reason::Json),
             (r#"2"str""#, Reason::EventData),
             ("2[]", Reason::EventData),

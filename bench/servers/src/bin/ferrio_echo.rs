@@ -35,7 +35,7 @@ fn room_broadcast(io: SocketIo, room: String, payload: Payload) {
 
 /// Argument `index` as the client sent it, binary included, so that `data` is passed on
 /// whatever it is, as Node's server does (`null` when missing). A `serde_json::Value`
-/// parameter would turn binary data into arrays of numbers.
+/// parameter cannot hold binary data.
 fn argument(payload: &Payload, index: usize) -> impl Serialize + '_ {
     static MISSING: Value = Value::Null;
     payload.with_binary(payload.values().get(index).unwrap_or(&MISSING))

@@ -153,10 +153,7 @@ fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
             // Without a listener there is no answer, as in Node: a sender that asked for one
             // waits out its timeout.
             let Some(listener) = listener else { return };
-            let args = Payload::new(Args {
-                values: args.to_vec(),
-                attachments: Vec::new(),
-            });
+            let args = Payload::new(Args::new(args.to_vec(), Vec::new()));
             let publish = shared.publish.clone();
             let channel = shared.response_channel(namespace.path());
             // Listeners start in the order their events came, as handlers do; one that has to

@@ -279,10 +279,7 @@ fn python_args(data: Vec<Value>, binary: bool) -> Result<Payload, &'static str> 
     } else {
         values
     };
-    Ok(Payload::new(Args {
-        values,
-        attachments,
-    }))
+    Ok(Payload::new(Args::new(values, attachments)))
 }
 
 #[cfg(test)]
@@ -292,10 +289,7 @@ mod tests {
     use super::*;
 
     fn payload(values: Vec<Value>) -> Payload {
-        Payload::new(Args {
-            values,
-            attachments: Vec::new(),
-        })
+        Payload::new(Args::new(values, Vec::new()))
     }
 
     #[test]
