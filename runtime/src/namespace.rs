@@ -12,6 +12,7 @@ use crate::handler::{
     BoxedHandler, ConnectContext, DisconnectContext, EventContext, Handler, RawHandler, boxed,
 };
 use crate::server::Shared;
+use crate::sid::SidMap;
 use crate::socket::Socket;
 use crate::sync::{read, write};
 
@@ -274,7 +275,7 @@ impl NamespaceBuilder {
                 .collect(),
             any: self.any.map(|h| h.value),
             error: self.error.map(|h| h.value).or(default_error),
-            sockets: RwLock::new(HashMap::new()),
+            sockets: RwLock::new(SidMap::default()),
             ack_ids: AtomicU64::new(0),
             shared,
         })
@@ -300,7 +301,7 @@ pub(crate) struct Namespace {
     events: HashMap<String, BoxedHandler<EventContext>>,
     any: Option<BoxedHandler<EventContext>>,
     error: Option<ErrorHandler>,
-    sockets: RwLock<HashMap<Sid, Socket>>,
+    sockets: RwLock<SidMap<Socket>>,
     ack_ids: AtomicU64,
     pub(crate) shared: Weak<Shared>,
 }
@@ -348,6 +349,16 @@ impl Namespace {
 
     pub(crate) fn socket(&self, sid: Sid) -> Option<Socket> {
         read(&self.sockets).get(&sid).cloned()
+    }
+
+    /// Calls `f` with each of the sockets of `sids` still connected, under one read of the
+    /// socket table: a broadcast's way to reach its sockets. `f` must not connect or remove
+    /// sockets (sending may close a session; that ends its socket later, on its own task).
+    pub(crate) fn with_sockets(&self, sids: &[Sid], mut f: impl FnMut(&Socket)) {
+        let sockets = read(&self.sockets);
+        for socket in sids.iter().filter_map(|sid| sockets.get(sid)) {
+            f(socket);
+        }
     }
 
     pub(crate) fn sockets(&self) -> Vec<Socket> {

@@ -10,6 +10,7 @@ use super::{
 use crate::Sid;
 use crate::ack::AckStream;
 use crate::error::{ClusterResult, SendError};
+use crate::sid::{SidMap, SidSet};
 use crate::sync::{read, write};
 
 /// The default adapter: rooms and broadcasts among the sockets of this server.
@@ -24,8 +25,8 @@ pub struct LocalAdapter {
 
 #[derive(Debug, Default)]
 struct Index {
-    rooms: HashMap<Room, HashSet<Sid>>,
-    sids: HashMap<Sid, HashSet<Room>>,
+    rooms: HashMap<Room, SidSet>,
+    sids: SidMap<HashSet<Room>>,
 }
 
 impl LocalAdapter {
@@ -83,7 +84,7 @@ impl LocalAdapter {
                 .copied()
                 .collect();
         }
-        let mut seen = HashSet::new();
+        let mut seen = SidSet::default();
         options
             .rooms
             .iter()
@@ -152,12 +153,10 @@ impl Adapter for LocalAdapter {
         let Some(namespace) = self.namespace.get() else {
             return Err(SendError::closed());
         };
-        for sid in self.select(options) {
-            if let Some(socket) = namespace.socket(sid) {
-                // A failure here concerns that socket alone, and is logged where it happens.
-                let _ = socket.send_packet(packet.0.clone());
-            }
-        }
+        namespace.with_sockets(&self.select(options), |socket| {
+            // A failure here concerns that socket alone, and is logged where it happens.
+            let _ = socket.send_packet(packet.0.clone());
+        });
         Ok(())
     }
 
@@ -170,11 +169,12 @@ impl Adapter for LocalAdapter {
     ) -> AckStream {
         let mut acks = AckStream::new(timeout);
         if let Some(namespace) = self.namespace.get() {
-            for sid in self.select(options) {
-                if let Some(socket) = namespace.socket(sid) {
-                    acks.push(sid, socket.send_with_ack_id(packet.0.clone(), ack_id));
-                }
-            }
+            namespace.with_sockets(&self.select(options), |socket| {
+                acks.push(
+                    socket.id(),
+                    socket.send_with_ack_id(packet.0.clone(), ack_id),
+                );
+            });
         }
         acks
     }

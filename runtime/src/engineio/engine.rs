@@ -1,6 +1,5 @@
 //! The Engine.IO server state: its settings, its handler and its open sessions.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, RwLock};
 
@@ -11,6 +10,7 @@ use super::frame::Message;
 use super::session::{CloseReason, Handshake, Session, heartbeat};
 use super::version::ProtocolVersion;
 use crate::Sid;
+use crate::sid::SidMap;
 use crate::sync::{read, write};
 
 /// What an Engine.IO server does with its sessions.
@@ -91,7 +91,7 @@ pub trait EngineHandler: Send + Sync + 'static {
 pub(crate) struct Engine<H: EngineHandler> {
     pub(crate) config: EngineConfig,
     pub(crate) handler: H,
-    sessions: RwLock<HashMap<Sid, Arc<Session<H::Data>>>>,
+    sessions: RwLock<SidMap<Arc<Session<H::Data>>>>,
     pub(crate) shutdown: CancellationToken,
 }
 
@@ -100,7 +100,7 @@ impl<H: EngineHandler> Engine<H> {
         Self {
             config,
             handler,
-            sessions: RwLock::new(HashMap::new()),
+            sessions: RwLock::new(SidMap::default()),
             shutdown: CancellationToken::new(),
         }
     }
