@@ -76,23 +76,33 @@ impl LocalAdapter {
                     .is_some_and(|members| members.contains(sid))
             })
         };
+        // Sized up front: a broadcast's list is built once per emit, at full length.
+        let mut selected = Vec::new();
         if options.rooms.is_empty() {
-            return index
-                .sids
-                .keys()
-                .filter(|sid| !excluded(sid))
-                .copied()
-                .collect();
+            selected.reserve(index.sids.len());
+            selected.extend(index.sids.keys().filter(|sid| !excluded(sid)));
+            return selected;
         }
-        let mut seen = SidSet::default();
-        options
-            .rooms
-            .iter()
-            .filter_map(|room| index.rooms.get(room))
-            .flatten()
-            .filter(|sid| !excluded(sid) && seen.insert(**sid))
-            .copied()
-            .collect()
+        let rooms = || {
+            options
+                .rooms
+                .iter()
+                .filter_map(|room| index.rooms.get(room))
+        };
+        let members = rooms().map(SidSet::len).sum();
+        selected.reserve(members);
+        if options.rooms.len() == 1 {
+            // One room's members are distinct already.
+            selected.extend(rooms().flatten().filter(|sid| !excluded(sid)));
+            return selected;
+        }
+        let mut seen = SidSet::with_capacity_and_hasher(members, Default::default());
+        selected.extend(
+            rooms()
+                .flatten()
+                .filter(|sid| !excluded(sid) && seen.insert(**sid)),
+        );
+        selected
     }
 }
 

@@ -10,9 +10,9 @@ use serde::de::DeserializeOwned;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeTuple, Serializer};
 use serde_json::Value;
 
-use crate::socketio::lent;
 use crate::socketio::packet::Args;
 use crate::socketio::placeholder_index;
+use crate::socketio::{args, lent};
 use deserializer::Resolving;
 
 /// The arguments of an event or acknowledgement: JSON values and binary attachments.
@@ -106,6 +106,24 @@ impl Payload {
         self.0.attachments.get(num)
     }
 
+    /// Argument `index` as the client sent it, to pass on (`null` when missing): JSON goes
+    /// out as the text it came as, binary as the bytes it stands for, shared.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn f(io: ferrio::SocketIo, payload: ferrio::Payload) {
+    /// // the client sent: socket.emit("say", "lobby", anything)
+    /// let _ = io.to("lobby").emit("said", payload.argument(1));
+    /// # }
+    /// ```
+    pub fn argument(&self, index: usize) -> impl Serialize + '_ {
+        Argument {
+            payload: self,
+            index,
+        }
+    }
+
     /// A value taken from this payload (an argument, or any part of one) that serializes with
     /// its binary placeholders turned back into the bytes they stand for: use it to pass on
     /// part of what a client sent, binary included.
@@ -146,6 +164,26 @@ impl Serialize for Payload {
             args.serialize_element(&self.with_binary(value))?;
         }
         args.end()
+    }
+}
+
+/// One argument of a payload, serializing as it was received.
+struct Argument<'a> {
+    payload: &'a Payload,
+    index: usize,
+}
+
+impl Serialize for Argument<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        static MISSING: Value = Value::Null;
+        match self.payload.0.text(self.index) {
+            Some(text) if args::writing_verbatim() => text.serialize(serializer),
+            _ => {
+                let value = self.payload.values().get(self.index);
+                let value = value.unwrap_or(&MISSING);
+                self.payload.with_binary(value).serialize(serializer)
+            }
+        }
     }
 }
 
@@ -291,6 +329,12 @@ mod tests {
         // Sent back untouched: spacing, key order and number spelling as received.
         let encoded = encode_event("/", "ev", &payload, None).map(|e| e.text);
         assert_eq!(encoded.ok().as_deref(), Some(format!("4{text}").as_str()));
+        // One argument passed on, verbatim too, and null when missing.
+        let passed = encode_event("/", "ev", &(payload.argument(0), payload.argument(9)), None);
+        assert_eq!(
+            passed.map(|e| e.text).ok().as_deref(),
+            Some(r#"42["ev",{"b": 1, "a": [1, 2.50]},null]"#)
+        );
         // Other serializers get the values.
         let as_value = serde_json::to_value(&payload).ok();
         assert_eq!(as_value, Some(json!([{"a": [1, 2.5], "b": 1}, "x", null])));

@@ -92,7 +92,7 @@ impl Args {
     pub(crate) fn verbatim(&self) -> Option<impl Serialize + '_> {
         match &self.json {
             Json::Values(_) => None,
-            Json::Raw { args, .. } if VERBATIM.get() => Some(Verbatim(args)),
+            Json::Raw { args, .. } if writing_verbatim() => Some(Verbatim(args)),
             Json::Raw { .. } => None,
         }
     }
@@ -117,6 +117,11 @@ thread_local! {
     /// Set while ferrio's packet encoder writes arguments: it writes JSON with serde_json,
     /// which takes a `RawValue` as the text to write. Other serializers get values.
     static VERBATIM: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether received JSON text is written as is: only by ferrio's packet encoder.
+pub(crate) fn writing_verbatim() -> bool {
+    VERBATIM.get()
 }
 
 /// Runs `f` (which writes arguments with serde_json) so that received JSON text is copied

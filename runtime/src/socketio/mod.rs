@@ -1,6 +1,6 @@
 //! The Socket.IO packet codec (protocol revision 5): packets, and binary attachments.
 
-mod args;
+pub(crate) mod args;
 mod binary;
 pub(crate) mod lent;
 pub(crate) mod packet;

@@ -10,7 +10,6 @@
 //! scenario. Listens on 127.0.0.1:`PORT` (see `ferrio_bench_servers::listen`).
 
 use ferrio::prelude::*;
-use serde_json::Value;
 
 #[on("message-with-ack")]
 fn message_with_ack(payload: Payload) -> Payload {
@@ -19,7 +18,7 @@ fn message_with_ack(payload: Payload) -> Payload {
 
 #[on("broadcast")]
 fn broadcast(io: SocketIo, payload: Payload) {
-    let _ = io.emit("bc", argument(&payload, 0));
+    let _ = io.emit("bc", payload.argument(0));
 }
 
 #[on("join")]
@@ -30,15 +29,7 @@ fn join(socket: Socket, room: String) -> String {
 
 #[on("room-broadcast")]
 fn room_broadcast(io: SocketIo, room: String, payload: Payload) {
-    let _ = io.to(room.as_str()).emit("bc", argument(&payload, 1));
-}
-
-/// Argument `index` as the client sent it, binary included, so that `data` is passed on
-/// whatever it is, as Node's server does (`null` when missing). A `serde_json::Value`
-/// parameter cannot hold binary data.
-fn argument(payload: &Payload, index: usize) -> impl Serialize + '_ {
-    static MISSING: Value = Value::Null;
-    payload.with_binary(payload.values().get(index).unwrap_or(&MISSING))
+    let _ = io.to(room.as_str()).emit("bc", payload.argument(1));
 }
 
 #[tokio::main]

@@ -205,10 +205,13 @@ async fn read_loop<H: EngineHandler>(
     session: &Arc<Session<H::Data>>,
     mut stream: SplitStream<Socket>,
 ) {
+    // Waits on the session's end once for the whole loop, not once per message.
+    let closed = session.closed();
+    tokio::pin!(closed);
     loop {
         let message = tokio::select! {
             message = stream.next() => message,
-            () = session.closed() => return,
+            () = &mut closed => return,
         };
         match message {
             Some(Ok(WsMessage::Text(text))) => {
@@ -266,15 +269,17 @@ fn is_connection_lost(error: &tokio_tungstenite::tungstenite::Error) -> bool {
 }
 
 async fn write_loop<D>(session: &Session<D>, mut sink: SplitSink<Socket, WsMessage>) {
+    let closed = session.closed();
+    tokio::pin!(closed);
     let mut inbox = tokio::select! {
         inbox = session.outbox.reader() => inbox,
-        () = session.closed() => return,
+        () = &mut closed => return,
     };
     loop {
         let frame = tokio::select! {
             biased;
             frame = inbox.recv() => Some(frame),
-            () = session.closed() => None,
+            () = &mut closed => None,
         };
         let Some(frame) = frame else { break };
         let mut closing = matches!(frame, Frame::Close);
