@@ -1,11 +1,11 @@
 //! One client connection: the Socket.IO packets of an Engine.IO session, routed to the
 //! sockets of each namespace the client connected to.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use rustc_hash::FxHashMap;
 
 use crate::engineio::{CloseReason, EngineHandler, Message, ProtocolVersion, Session};
 use crate::handler::ConnectError;
@@ -20,7 +20,8 @@ use crate::sync::lock;
 /// attachments are still arriving.
 #[derive(Debug, Default)]
 pub(crate) struct Connection {
-    sockets: Mutex<HashMap<String, Socket>>,
+    /// One per joined namespace, each a namespace of the server: the fast hasher is safe.
+    sockets: Mutex<FxHashMap<String, Socket>>,
     partial: Mutex<Option<PartialPacket>>,
 }
 

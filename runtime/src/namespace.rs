@@ -5,6 +5,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 
+use rustc_hash::FxHashMap;
+
 use crate::Sid;
 use crate::adapter::{Adapter, AdapterFactory, LocalNamespace};
 use crate::error::HandlerError;
@@ -298,7 +300,9 @@ pub(crate) struct Namespace {
     pub(crate) adapter: Arc<dyn Adapter>,
     pub(crate) connect: Option<BoxedHandler<ConnectContext>>,
     pub(crate) disconnect: Option<BoxedHandler<DisconnectContext>>,
-    events: HashMap<String, BoxedHandler<EventContext>>,
+    /// Looked up by the name in each event; only the server's handlers are ever inserted,
+    /// so a name a client chooses cannot flood it, and the fast hasher is safe.
+    events: FxHashMap<String, BoxedHandler<EventContext>>,
     any: Option<BoxedHandler<EventContext>>,
     error: Option<ErrorHandler>,
     sockets: RwLock<SidMap<Socket>>,

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::__private::Route;
@@ -38,7 +39,9 @@ pub(crate) struct Config {
 
 /// What every handle of one server shares.
 pub(crate) struct Shared {
-    pub(crate) namespaces: HashMap<String, Arc<Namespace>>,
+    /// The server's namespaces, looked up by the path a client sends: fixed at build time,
+    /// so the fast hasher is safe.
+    pub(crate) namespaces: FxHashMap<String, Arc<Namespace>>,
     pub(crate) state: StateMap,
     pub(crate) config: Config,
     client_script: Option<ClientScript>,

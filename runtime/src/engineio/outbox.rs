@@ -3,13 +3,14 @@
 //!
 //! A tokio `mpsc` channel allocates its first block of slots when it is made (about 2 KiB per
 //! session, idle or not) and pays a semaphore per frame. Frames here wait in a `VecDeque`
-//! that allocates on first use and gives its memory back once a burst is drained; a
-//! `Notify` wakes the one reader.
+//! that allocates on first use and gives its memory back once a burst is drained; an
+//! `AtomicWaker` wakes the one reader (a `Notify` locks its list of waiters at every wait).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::task::Poll;
 
-use tokio::sync::Notify;
+use futures_util::task::AtomicWaker;
 
 use super::frame::Frame;
 use crate::sync::lock;
@@ -22,7 +23,8 @@ const KEEP_SLOTS: usize = 64;
 pub(crate) struct Outbox {
     frames: Mutex<VecDeque<Frame>>,
     capacity: usize,
-    queued: Notify,
+    /// The reader's task, while it waits for a frame.
+    queued: AtomicWaker,
     /// Held by the transport that drains the queue: one at a time.
     reader: tokio::sync::Mutex<()>,
 }
@@ -36,7 +38,7 @@ impl Outbox {
         Self {
             frames: Mutex::new(VecDeque::new()),
             capacity,
-            queued: Notify::new(),
+            queued: AtomicWaker::new(),
             reader: tokio::sync::Mutex::new(()),
         }
     }
@@ -55,7 +57,7 @@ impl Outbox {
             }
             frames.push_back(frame);
         }
-        self.queued.notify_one();
+        self.queued.wake();
         Ok(())
     }
 
@@ -95,13 +97,15 @@ impl Reader<'_> {
     ///
     /// Cancel safe: a frame is taken only when this returns it.
     pub(crate) async fn recv(&mut self) -> Frame {
-        loop {
+        std::future::poll_fn(|cx| {
             if let Some(frame) = self.try_recv() {
-                return frame;
+                return Poll::Ready(frame);
             }
-            // A push after the check above leaves a permit, so this wakes at once.
-            self.outbox.queued.notified().await;
-        }
+            self.outbox.queued.register(cx.waker());
+            // A frame pushed before the registration woke nobody: look again.
+            self.try_recv().map_or(Poll::Pending, Poll::Ready)
+        })
+        .await
     }
 
     /// The next frame, if one is queued.

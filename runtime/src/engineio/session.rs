@@ -120,6 +120,8 @@ pub struct Session<D> {
     /// The client sent the close packet over polling: the next poll is answered with a noop.
     pub(crate) closing: AtomicBool,
     closed: CancellationToken,
+    /// Set with `closed`, for the check every frame makes (the token's own takes a lock).
+    ended: AtomicBool,
     close_reason: OnceLock<CloseReason>,
     /// A heartbeat arrived: the client's pong (v4) or ping (v3).
     pub(crate) heartbeat: Notify,
@@ -149,6 +151,7 @@ impl<D> Session<D> {
             posting: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             closed: CancellationToken::new(),
+            ended: AtomicBool::new(false),
             close_reason: OnceLock::new(),
             heartbeat: Notify::new(),
             release_poll: Notify::new(),
@@ -244,7 +247,7 @@ impl<D> Session<D> {
     }
 
     pub(crate) fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
-        if self.closed.is_cancelled() {
+        if self.is_closed() {
             return Err(SendError::closed());
         }
         self.outbox.push(frame).map_err(|_full| {
@@ -274,11 +277,12 @@ impl<D> Session<D> {
         if self.close_reason.set(reason).is_ok() {
             tracing::debug!(sid = %self.sid, %reason, "closing session");
         }
+        self.ended.store(true, Ordering::Release);
         self.closed.cancel();
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.closed.is_cancelled()
+        self.ended.load(Ordering::Acquire)
     }
 
     pub(crate) fn closed(&self) -> tokio_util::sync::WaitForCancellationFuture<'_> {

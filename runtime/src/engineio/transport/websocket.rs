@@ -209,7 +209,13 @@ async fn read_loop<H: EngineHandler>(
     let closed = session.closed();
     tokio::pin!(closed);
     loop {
+        // Messages first: the end of the session is looked at (with a lock) only while the
+        // client sends nothing; while it does, the flag is enough.
+        if session.is_closed() {
+            return;
+        }
         let message = tokio::select! {
+            biased;
             message = stream.next() => message,
             () = &mut closed => return,
         };
