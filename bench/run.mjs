@@ -592,7 +592,9 @@ function machine(opts) {
   const locked = (name) => lock.match(new RegExp(`name = "${name}"\\nversion = "([^"]+)"`))?.[1] ?? "?";
   const socketIo = JSON.parse(fs.readFileSync(path.join(ROOT, "bench/node/node_modules/socket.io/package.json"), "utf8")).version;
   const commit = capture("git", ["rev-parse", "--short", "HEAD"]);
-  const dirty = capture("git", ["status", "--porcelain", "--", "runtime", "macros", "bench"]);
+  // The results files are written before this report: they do not count as changes.
+  const dirty = capture("git", ["status", "--porcelain", "--", "runtime", "macros", "bench",
+    ":!bench/results.jsonl", ":!bench/RESULTS.md"]);
   return [
     `${os.cpus().length} cores (\`nproc\`: ${capture("nproc", [])}), ${cpu}, ${(mem / 1024 / 1024).toFixed(1)} GiB, Linux ${os.release()}`,
     `ferrio ${commit}${dirty ? " with uncommitted changes (runtime/, macros/ or bench/)" : ""}; ${capture("rustc", ["--version"])}, ${opts.profile} build`,
