@@ -194,10 +194,13 @@ async fn run<H: EngineHandler>(
     (sink, stream): (SplitSink<Socket, WsMessage>, SplitStream<Socket>),
 ) {
     // Each loop ends when the session closes; the writer then sends the WebSocket close frame.
-    tokio::join!(
+    // The reader goes first in every poll, so what its handlers queued (an ack, say) is
+    // written in the same pass, not after a wake-up behind every other ready connection.
+    futures_util::future::join(
+        read_loop(engine, session, stream),
         write_loop(session, sink),
-        read_loop(engine, session, stream)
-    );
+    )
+    .await;
 }
 
 async fn read_loop<H: EngineHandler>(
