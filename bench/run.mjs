@@ -497,6 +497,8 @@ function num(x) {
   return x >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
 const ratioFormat = (x) => x.toFixed(2);
+/// A share of one core, as a whole percentage.
+const percent = (x) => `${Math.round(x * 100)} %`;
 /// A whole number, thousands grouped.
 const count = (x) => Math.round(x).toLocaleString("en-US").replaceAll(",", " ");
 
@@ -629,6 +631,10 @@ function method(opts) {
       "Nagle's algorithm on; ferrio, Node and the floor turn it off.",
     "- The floor is a bare tokio-tungstenite WebSocket echo server (`--raw`: no Engine.IO or Socket.IO framing), reading " +
       "with a 4 KiB buffer as ferrio's transport does (tungstenite's 128 KiB default would make it the largest per socket).",
+    "- The load generator's CPU column is its share of its core over the measured window. Near 100 %, the generator " +
+      "limits the rate, not the server: ops/s then says how cheaply the generator can talk to a server, and a server that " +
+      "keeps up sleeps between messages, so that each of the generator's sends on loopback also pays to wake it (the floor, " +
+      "which does the least work, is then not the fastest). Server CPU per operation is the figure to compare there.",
     "- The machine is shared: other work on it shows in the ranges.",
     "- redis-fanout: two ferrio servers and their redis-server share the server core; the sender is a socket of server A, " +
       "the counted sockets are on server B, and the server CPU is B's.",
@@ -663,14 +669,14 @@ function scenarioSection(scenario, records) {
     }
   } else {
     out.push(
-      "| server | ops/s | vs socketioxide | server CPU µs/op | vs socketioxide | p50 / p99 µs | p99 vs socketioxide | delivered / expected | runs ok |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      "| server | ops/s | vs socketioxide | server CPU µs/op | vs socketioxide | p50 / p99 µs | p99 vs socketioxide | load generator CPU | delivered / expected | runs ok |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     );
     for (const row of rows) {
       out.push(`| ${row.who.label} | ${spread(row.field("ops_per_sec"))} | ${vs(row, "ops_per_sec")} | ` +
         `${spread(row.field("server_cpu_us_per_op"))} | ${vs(row, "server_cpu_us_per_op")} | ` +
         `${spread(row.field("p50_us"))} / ${spread(row.field("p99_us"))} | ${vs(row, "p99_us")} | ` +
-        `${deliveredCell(row)} | ${runsOk(row)} |`);
+        `${spread(row.field("loadgen_cpu_share"), percent)} | ${deliveredCell(row)} | ${runsOk(row)} |`);
     }
   }
   const failures = rows.flatMap((r) => r.all.filter((x) => !x.ok).map((x) => `- ${r.who.label}, repeat ${x.repeat}: ${x.failure}`));

@@ -25,7 +25,7 @@ use clap::Parser;
 use crate::client::{Target, Transport};
 use crate::report::Report;
 use crate::scenario::{Options, Scenario};
-use crate::stats::Server;
+use crate::stats::Process;
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -139,7 +139,8 @@ async fn options(cli: &Cli, conns: usize) -> Result<Options> {
         scenario: cli.scenario,
         target: Target::resolve(&cli.url).await?,
         target2,
-        server: cli.server_pid.map(Server::new).transpose()?,
+        server: cli.server_pid.map(Process::new).transpose()?,
+        own: Process::own()?,
         conns,
         duration: seconds(cli.duration, "duration")?,
         warmup: seconds(cli.warmup, "warmup")?,

@@ -42,6 +42,9 @@ pub struct Report {
     pub server_cpu_seconds: Option<f64>,
     /// `server_cpu_seconds` per operation, microseconds.
     pub server_cpu_us_per_op: Option<f64>,
+    /// The load generator's CPU time over the measured window as a share of one core: near
+    /// 1.0, the generator, not the server, limited the rate.
+    pub loadgen_cpu_share: Option<f64>,
     /// The server's resident memory at the end, KiB.
     pub server_rss_kib: Option<u64>,
     /// Scenario-specific fields.

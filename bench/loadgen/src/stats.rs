@@ -56,29 +56,34 @@ impl Latencies {
     }
 }
 
-/// The server process being measured.
+/// A process being measured: the server, or the load generator itself.
 #[derive(Debug, Clone, Copy)]
-pub struct Server {
+pub struct Process {
     pid: u32,
     ticks_per_second: u64,
 }
 
-impl Server {
+impl Process {
     /// Checks that the process exists.
     pub fn new(pid: u32) -> Result<Self> {
-        let server = Server {
+        let process = Process {
             pid,
             ticks_per_second: rustix::param::clock_ticks_per_second().max(1),
         };
-        server.cpu_seconds()?;
-        Ok(server)
+        process.cpu_seconds()?;
+        Ok(process)
+    }
+
+    /// The load generator's own process.
+    pub fn own() -> Result<Self> {
+        Self::new(std::process::id())
     }
 
     /// User plus system CPU time so far (`utime + stime` of `/proc/PID/stat`).
     pub fn cpu_seconds(&self) -> Result<f64> {
         let path = format!("/proc/{}/stat", self.pid);
         let stat = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {path}: is the server running?"))?;
+            .with_context(|| format!("cannot read {path}: is the process running?"))?;
         let ticks = parse_cpu_ticks(&stat).with_context(|| format!("cannot parse {path}"))?;
         Ok(ticks as f64 / self.ticks_per_second as f64)
     }
@@ -87,7 +92,7 @@ impl Server {
     pub fn rss_kib(&self) -> Result<u64> {
         let path = format!("/proc/{}/status", self.pid);
         let status = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {path}: is the server running?"))?;
+            .with_context(|| format!("cannot read {path}: is the process running?"))?;
         parse_rss_kib(&status).with_context(|| format!("no VmRSS in {path}"))
     }
 }
@@ -144,7 +149,7 @@ mod tests {
 
     #[test]
     fn reads_this_process() -> Result<()> {
-        let me = Server::new(std::process::id())?;
+        let me = Process::own()?;
         assert!(me.cpu_seconds()? >= 0.0);
         assert!(me.rss_kib()? > 0);
         Ok(())

@@ -190,7 +190,7 @@ async fn run(options: &Arc<Options>, plan: Plan) -> Result<Report> {
 
     let expected = options.conns as u64 * rounds;
     eprintln!("sending {rounds} rounds per group ({expected} deliveries expected)");
-    let cpu_before = super::server_cpu(options)?;
+    let cpu_before = super::cpu_sample(options)?;
     crowd.advance(Stage::Run);
     let all_complete = async {
         while shared.complete.load(Ordering::Acquire) < sockets {
@@ -205,7 +205,7 @@ async fn run(options: &Arc<Options>, plan: Plan) -> Result<Report> {
             shared.complete.load(Ordering::Acquire)
         );
     }
-    let cpu_after = super::server_cpu(options)?;
+    let cpu_after = super::cpu_sample(options)?;
     // Catch duplicates that arrive just after the count is complete.
     crowd.wait_for(std::future::pending(), GRACE).await?;
     crowd

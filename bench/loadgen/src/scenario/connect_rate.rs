@@ -24,7 +24,7 @@ pub async fn run(options: &Arc<Options>) -> Result<Report> {
         "opening {} connections, {} at a time",
         options.conns, options.concurrency
     );
-    let cpu_before = super::server_cpu(options)?;
+    let cpu_before = super::cpu_sample(options)?;
     let start = Instant::now();
     for _ in 0..options.conns {
         let (options, latencies) = (options.clone(), latencies.clone());
@@ -51,7 +51,7 @@ pub async fn run(options: &Arc<Options>) -> Result<Report> {
         .await
         .context("opening the connections")?;
     let seconds = start.elapsed().as_secs_f64();
-    let cpu_after = super::server_cpu(options)?;
+    let cpu_after = super::cpu_sample(options)?;
 
     let mut report = options.report();
     report.set_ops(done.len() as u64, seconds);

@@ -65,9 +65,9 @@ pub async fn run(options: &Arc<Options>, binary: bool) -> Result<Report> {
     );
 
     crowd.sleep_until(warm_end).await?;
-    let cpu_before = super::server_cpu(options)?;
+    let cpu_before = super::cpu_sample(options)?;
     crowd.sleep_until(end).await?;
-    let cpu_after = super::server_cpu(options)?;
+    let cpu_after = super::cpu_sample(options)?;
     crowd
         .join(ACK_TIMEOUT + Duration::from_secs(10))
         .await

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, ensure};
 use super::{Conn, Crowd, Options, Stage};
 use crate::client::Transport;
 use crate::report::Report;
-use crate::stats::{Latencies, Server};
+use crate::stats::{Latencies, Process};
 
 /// How long the server is left to settle before its memory is read.
 const SETTLE: Duration = Duration::from_secs(2);
@@ -32,7 +32,7 @@ pub async fn run(options: &Arc<Options>) -> Result<Report> {
     );
     ensure!(options.conns > 0, "--conns must be more than 0");
     let latencies = Latencies::new()?;
-    let cpu_before = super::server_cpu(options)?;
+    let cpu_before = super::cpu_sample(options)?;
     let baseline_kib = server.rss_kib()?;
     eprintln!("server RSS before: {baseline_kib} KiB");
     let first = cycle(options, server, &latencies)
@@ -41,7 +41,7 @@ pub async fn run(options: &Arc<Options>) -> Result<Report> {
     let second = cycle(options, server, &latencies)
         .await
         .context("the second cycle")?;
-    let cpu_after = super::server_cpu(options)?;
+    let cpu_after = super::cpu_sample(options)?;
 
     let conns = options.conns as u64;
     let mut report = options.report();
@@ -59,7 +59,7 @@ pub async fn run(options: &Arc<Options>) -> Result<Report> {
 }
 
 /// Connects every socket, reads the memory, closes them all, reads it again.
-async fn cycle(options: &Arc<Options>, server: Server, latencies: &Latencies) -> Result<Cycle> {
+async fn cycle(options: &Arc<Options>, server: Process, latencies: &Latencies) -> Result<Cycle> {
     let start = Instant::now();
     let mut crowd = Crowd::new(options.connect_concurrency);
     for _ in 0..options.conns {

@@ -16,9 +16,9 @@ use tokio::task::JoinSet;
 
 use crate::client::{RawWs, Target, Transport};
 use crate::proto::{self, Message, SioKind};
-use crate::report::Report;
+use crate::report::{Report, round};
 use crate::socket::{Packet, SocketClient};
-use crate::stats::Server;
+use crate::stats::Process;
 
 /// How long one connection (handshake and namespace connect) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -79,7 +79,9 @@ pub struct Options {
     /// The second server of `redis-fanout` (`--url2`).
     pub target2: Option<Target>,
     /// The server process to measure (`--server-pid`).
-    pub server: Option<Server>,
+    pub server: Option<Process>,
+    /// The load generator itself: its CPU share shows whether it, not the server, was the limit.
+    pub own: Process,
     /// Sockets.
     pub conns: usize,
     /// The measured window of the echo scenarios.
@@ -422,23 +424,40 @@ pub async fn await_ack(socket: &mut SocketClient, id: u64) -> Result<Packet> {
     .await
 }
 
-/// The server's CPU seconds now, if a server is measured.
-pub fn server_cpu(options: &Options) -> Result<Option<f64>> {
-    options
-        .server
-        .map(|server| server.cpu_seconds())
-        .transpose()
+/// The CPU seconds used so far by the server (if one is measured) and the load generator.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuSample {
+    at: Instant,
+    server: Option<f64>,
+    own: f64,
 }
 
-/// Fills in the server's CPU time over the window that began at `cpu_before`, and its memory.
+/// Takes a [`CpuSample`] now.
+pub fn cpu_sample(options: &Options) -> Result<CpuSample> {
+    Ok(CpuSample {
+        at: Instant::now(),
+        server: options
+            .server
+            .map(|server| server.cpu_seconds())
+            .transpose()?,
+        own: options.own.cpu_seconds()?,
+    })
+}
+
+/// Fills in the CPU used between two samples (the server's time, the load generator's share
+/// of its core) and the server's memory.
 pub fn finish_server_stats(
     options: &Options,
     report: &mut Report,
-    cpu_before: Option<f64>,
-    cpu_after: Option<f64>,
+    before: CpuSample,
+    after: CpuSample,
 ) -> Result<()> {
-    if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
-        report.set_server_cpu(after - before);
+    if let (Some(start), Some(end)) = (before.server, after.server) {
+        report.set_server_cpu(end - start);
+    }
+    let elapsed = after.at.duration_since(before.at).as_secs_f64();
+    if elapsed > 0.0 {
+        report.loadgen_cpu_share = Some(round((after.own - before.own) / elapsed, 2));
     }
     if let Some(server) = options.server {
         report.server_rss_kib = Some(server.rss_kib()?);
