@@ -1,6 +1,6 @@
 //! What a session sends: queued frames, shared cheaply between recipients.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -37,40 +37,21 @@ impl Frame {
     }
 }
 
-/// The binary messages of one packet, shared by every recipient of a broadcast, with their
-/// Engine.IO v3 WebSocket form (a leading message-type byte) made once, on first use.
+/// The binary messages of one packet, shared by every recipient of a broadcast.
 #[derive(Debug, Default)]
 pub(crate) struct Attachments {
     raw: Vec<Bytes>,
-    prefixed: OnceLock<Vec<Bytes>>,
 }
 
 impl Attachments {
     pub(crate) fn new(raw: Vec<Bytes>) -> Self {
-        Self {
-            raw,
-            prefixed: OnceLock::new(),
-        }
+        Self { raw }
     }
 
     /// The messages as they are.
     pub(crate) fn raw(&self) -> &[Bytes] {
         &self.raw
     }
-
-    /// The messages as Engine.IO v3 sends them over WebSocket: `4` (the message type) first.
-    pub(crate) fn eio3_websocket(&self) -> &[Bytes] {
-        self.prefixed
-            .get_or_init(|| self.raw.iter().map(|data| eio3_binary(data)).collect())
-    }
-}
-
-/// A binary message as Engine.IO v3 frames it on a WebSocket: the message type byte first.
-pub(crate) fn eio3_binary(data: &[u8]) -> Bytes {
-    let mut framed = Vec::with_capacity(data.len() + 1);
-    framed.push(4);
-    framed.extend_from_slice(data);
-    framed.into()
 }
 
 /// A message received from a client.

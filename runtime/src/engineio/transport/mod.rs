@@ -3,6 +3,7 @@
 pub(crate) mod polling;
 mod read_ahead;
 pub(crate) mod websocket;
+mod ws_writer;
 
 use std::sync::Arc;
 

@@ -2,24 +2,22 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
 
 use super::on_text_packet;
-use super::read_ahead::ReadAhead;
+use super::ws_writer::{self, FrameWriter, ReadSide};
 use crate::engineio::config::{EngineConfig, Transport};
 use crate::engineio::engine::{Engine, EngineHandler};
-use crate::engineio::frame::{Frame, Message, eio3_binary};
+use crate::engineio::frame::{Frame, Message};
 use crate::engineio::packet::InvalidPacket;
 use crate::engineio::packet::decode_text;
 use crate::engineio::payload::PayloadPacket;
@@ -28,11 +26,18 @@ use crate::engineio::service::{ProtocolError, ResponseBody};
 use crate::engineio::session::{CloseReason, Handshake, Session};
 use crate::engineio::version::ProtocolVersion;
 
-type Socket = WebSocketStream<ReadAhead<TokioIo<hyper::upgrade::Upgraded>>>;
+type Io = TokioIo<hyper::upgrade::Upgraded>;
+/// What the client sends, read by tungstenite.
+type Reader = WebSocketStream<ReadSide<Io>>;
+/// What the server sends, framed by ferrio.
+type Writer = FrameWriter<Io>;
+
+/// How long a closing WebSocket waits for its last frames to leave.
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// tungstenite's read buffer, which every connection keeps for its lifetime (its default
-/// is 128 KiB): small, since [`ReadAhead`] reads large messages in bursts beneath it. A
-/// larger message still arrives whole (the buffer grows to the frame's length).
+/// is 128 KiB): small, since a read-ahead layer reads large messages in bursts beneath it.
+/// A larger message still arrives whole (the buffer grows to the frame's length).
 const READ_CHUNK: usize = 1024;
 
 /// How many queued frames one write gathers before flushing.
@@ -60,7 +65,7 @@ pub(crate) fn open<H: EngineHandler, B>(
     // is boxed, and nothing but the socket's two halves is kept across the `run` await.
     let handshake = Box::new(handshake);
     tokio::spawn(async move {
-        let Some(socket) = connect(upgrade, &engine.config).await else {
+        let Some((reader, writer)) = connect(upgrade, &engine.config).await else {
             return;
         };
         let session = engine.open(protocol, Transport::Websocket, *handshake);
@@ -70,7 +75,7 @@ pub(crate) fn open<H: EngineHandler, B>(
             return;
         }
         engine.handler.on_open(&session);
-        run(&engine, &session, socket.split()).await;
+        run(&engine, &session, reader, writer).await;
     });
     Ok(response)
 }
@@ -87,17 +92,17 @@ pub(crate) fn upgrade<H: EngineHandler, B>(
     if !session.begin_upgrade() {
         // Already upgraded or upgrading: accept the WebSocket, then close it at once.
         tokio::spawn(async move {
-            if let Some(mut socket) = connect(upgrade, &engine.config).await {
-                let _ = socket.close(None).await;
+            if let Some((_, mut writer)) = connect(upgrade, &engine.config).await {
+                finish(&mut writer).await;
             }
         });
         return Ok(response);
     }
     tokio::spawn(async move {
-        if let Some(socket) = probed(&engine, &session, upgrade).await {
+        if let Some((reader, writer)) = probed(&engine, &session, upgrade).await {
             session.finish_upgrade();
             tracing::debug!(sid = %session.sid(), "upgraded to websocket");
-            run(&engine, &session, socket.split()).await;
+            run(&engine, &session, reader, writer).await;
         }
     });
     Ok(response)
@@ -109,32 +114,29 @@ async fn probed<H: EngineHandler>(
     engine: &Engine<H>,
     session: &Session<H::Data>,
     upgrade: OnUpgrade,
-) -> Option<Socket> {
-    let Some(mut socket) = connect(upgrade, &engine.config).await else {
+) -> Option<(Reader, Writer)> {
+    let Some((mut reader, mut writer)) = connect(upgrade, &engine.config).await else {
         session.cancel_upgrade();
         return None;
     };
-    let probe = tokio::time::timeout(engine.config.upgrade_timeout, probe(session, &mut socket));
-    if let Ok(true) = probe.await {
-        return Some(socket);
+    let probe = probe(session, &mut reader, &mut writer);
+    if let Ok(true) = tokio::time::timeout(engine.config.upgrade_timeout, probe).await {
+        return Some((reader, writer));
     }
     tracing::debug!(sid = %session.sid(), "upgrade abandoned");
     session.cancel_upgrade();
-    let _ = socket.close(None).await;
+    finish(&mut writer).await;
     None
 }
 
 /// The upgrade handshake: `2probe` is answered with `3probe` (and a pending poll released
 /// with a noop, so the client can pause polling), until `5` confirms the upgrade.
-async fn probe<D>(session: &Session<D>, socket: &mut Socket) -> bool {
-    while let Some(message) = socket.next().await {
+async fn probe<D>(session: &Session<D>, reader: &mut Reader, writer: &mut Writer) -> bool {
+    while let Some(message) = reader.next().await {
         match message {
             Ok(WsMessage::Text(text)) if text.as_str() == "2probe" => {
-                if socket
-                    .send(WsMessage::Text(Utf8Bytes::from_static("3probe")))
-                    .await
-                    .is_err()
-                {
+                writer.text("3probe");
+                if writer.flush().await.is_err() {
                     return false;
                 }
                 session.release_poll.notify_waiters();
@@ -164,21 +166,16 @@ fn accept<B>(request: Request<B>) -> Result<(Response<ResponseBody>, OnUpgrade),
     Ok((response, upgrade))
 }
 
-async fn connect(upgrade: OnUpgrade, config: &EngineConfig) -> Option<Socket> {
+async fn connect(upgrade: OnUpgrade, config: &EngineConfig) -> Option<(Reader, Writer)> {
     match upgrade.await {
         Ok(upgraded) => {
             let limits = WebSocketConfig::default()
                 .max_message_size(Some(config.max_payload))
                 .max_frame_size(Some(config.max_payload))
                 .read_buffer_size(READ_CHUNK);
-            Some(
-                WebSocketStream::from_raw_socket(
-                    ReadAhead::new(TokioIo::new(upgraded)),
-                    Role::Server,
-                    Some(limits),
-                )
-                .await,
-            )
+            let (read, writer) = ws_writer::split(TokioIo::new(upgraded));
+            let reader = WebSocketStream::from_raw_socket(read, Role::Server, Some(limits)).await;
+            Some((reader, writer))
         }
         Err(error) => {
             tracing::debug!(%error, "websocket upgrade failed");
@@ -191,14 +188,15 @@ async fn connect(upgrade: OnUpgrade, config: &EngineConfig) -> Option<Socket> {
 async fn run<H: EngineHandler>(
     engine: &Engine<H>,
     session: &Arc<Session<H::Data>>,
-    (sink, stream): (SplitSink<Socket, WsMessage>, SplitStream<Socket>),
+    reader: Reader,
+    writer: Writer,
 ) {
     // Each loop ends when the session closes; the writer then sends the WebSocket close frame.
     // The reader goes first in every poll, so what its handlers queued (an ack, say) is
     // written in the same pass, not after a wake-up behind every other ready connection.
     futures_util::future::join(
-        read_loop(engine, session, stream),
-        write_loop(session, sink),
+        read_loop(engine, session, reader),
+        write_loop(session, writer),
     )
     .await;
 }
@@ -206,7 +204,7 @@ async fn run<H: EngineHandler>(
 async fn read_loop<H: EngineHandler>(
     engine: &Engine<H>,
     session: &Arc<Session<H::Data>>,
-    mut stream: SplitStream<Socket>,
+    mut stream: Reader,
 ) {
     // Waits on the session's end once for the whole loop, not once per message.
     let closed = session.closed();
@@ -277,41 +275,56 @@ fn is_connection_lost(error: &tokio_tungstenite::tungstenite::Error) -> bool {
     )
 }
 
-async fn write_loop<D>(session: &Session<D>, mut sink: SplitSink<Socket, WsMessage>) {
+async fn write_loop<D>(session: &Session<D>, mut writer: Writer) {
     let closed = session.closed();
     tokio::pin!(closed);
-    let mut inbox = tokio::select! {
-        inbox = session.outbox.reader() => inbox,
-        () = &mut closed => return,
+    let inbox = tokio::select! {
+        inbox = session.outbox.reader() => Some(inbox),
+        () = &mut closed => None,
     };
-    loop {
-        let frame = tokio::select! {
-            biased;
-            frame = inbox.recv() => Some(frame),
-            () = &mut closed => None,
-        };
-        let Some(frame) = frame else { break };
-        let mut closing = matches!(frame, Frame::Close);
+    if let Some(mut inbox) = inbox {
         let framing = Framing::of(session);
-        let mut written = feed(&mut sink, frame, framing).await;
-        for _ in 1..WRITE_BATCH {
-            if closing || written.is_err() {
+        loop {
+            let frame = tokio::select! {
+                biased;
+                frame = inbox.recv() => Some(frame),
+                // A pong to the client's ping: flushed with the frames, or alone.
+                () = writer.replies_queued() => None,
+                () = &mut closed => break,
+            };
+            let mut closing = false;
+            if let Some(frame) = frame {
+                closing = put(&mut writer, frame, framing);
+                for _ in 1..WRITE_BATCH {
+                    if closing {
+                        break;
+                    }
+                    let Some(frame) = inbox.try_recv() else { break };
+                    closing = put(&mut writer, frame, framing);
+                }
+            }
+            let flushed = tokio::select! {
+                biased;
+                flushed = writer.flush() => flushed,
+                // The flush goes on in `finish`, for a while.
+                () = &mut closed => break,
+            };
+            if flushed.is_err() {
+                session.close(CloseReason::TransportError);
+                return;
+            }
+            if closing {
+                session.close(session.close_reason());
                 break;
             }
-            let Some(frame) = inbox.try_recv() else { break };
-            closing = matches!(frame, Frame::Close);
-            written = feed(&mut sink, frame, framing).await;
-        }
-        if written.is_err() || sink.flush().await.is_err() {
-            session.close(CloseReason::TransportError);
-            return;
-        }
-        if closing {
-            session.close(session.close_reason());
-            break;
         }
     }
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), sink.close()).await;
+    finish(&mut writer).await;
+}
+
+/// Sends what is left and the close frame, for [`CLOSE_TIMEOUT`] at most.
+async fn finish(writer: &mut Writer) {
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer.finish()).await;
 }
 
 /// A text frame of a client: a packet, or (Engine.IO v3) a base64 binary message `b4...`.
@@ -342,44 +355,36 @@ impl Framing {
         }
     }
 
-    fn binary(self, data: &Bytes) -> WsMessage {
+    fn binary(self, writer: &mut Writer, data: &[u8]) {
         match self {
-            Self::Raw => WsMessage::Binary(data.clone()),
-            Self::Typed => WsMessage::Binary(eio3_binary(data)),
-            Self::Base64 => WsMessage::Text(payload_v3::base64_message(data).into()),
+            Self::Raw => writer.binary(data),
+            Self::Typed => writer.binary_prefixed(EIO3_MESSAGE, data),
+            Self::Base64 => writer.text(&payload_v3::base64_message(data)),
         }
     }
 }
 
-async fn feed(
-    sink: &mut futures_util::stream::SplitSink<Socket, WsMessage>,
-    frame: Frame,
-    framing: Framing,
-) -> Result<(), tokio_tungstenite::tungstenite::Error> {
-    let text = |s: &'static str| WsMessage::Text(Utf8Bytes::from_static(s));
+/// The Engine.IO v3 message type, first in its binary frames.
+const EIO3_MESSAGE: u8 = 4;
+
+/// Queues one frame of the session's outbox; `true` for the close packet, the last one.
+fn put(writer: &mut Writer, frame: Frame, framing: Framing) -> bool {
     match frame {
-        Frame::Text(message) => sink.feed(WsMessage::Text(message)).await,
-        Frame::Binary(data) => sink.feed(framing.binary(&data)).await,
+        Frame::Text(message) => writer.text(&message),
+        Frame::Binary(data) => framing.binary(writer, &data),
         Frame::TextWithBinary(message, attachments) => {
-            sink.feed(WsMessage::Text(message)).await?;
-            match framing {
-                // Made once per broadcast, shared by every v3 WebSocket recipient.
-                Framing::Typed => {
-                    for data in attachments.eio3_websocket() {
-                        sink.feed(WsMessage::Binary(data.clone())).await?;
-                    }
-                }
-                Framing::Raw | Framing::Base64 => {
-                    for data in attachments.raw() {
-                        sink.feed(framing.binary(data)).await?;
-                    }
-                }
+            writer.text(&message);
+            for data in attachments.raw() {
+                framing.binary(writer, data);
             }
-            Ok(())
         }
-        Frame::Ping => sink.feed(text("2")).await,
-        Frame::Pong => sink.feed(text("3")).await,
-        Frame::Noop => sink.feed(text("6")).await,
-        Frame::Close => sink.feed(text("1")).await,
+        Frame::Ping => writer.text("2"),
+        Frame::Pong => writer.text("3"),
+        Frame::Noop => writer.text("6"),
+        Frame::Close => {
+            writer.text("1");
+            return true;
+        }
     }
+    false
 }
