@@ -62,10 +62,11 @@ pub(crate) fn open<H: EngineHandler, B>(
     let (response, upgrade) = accept(request)?;
     let engine = engine.clone();
     // The task lives as long as the connection: what it holds only to start (the handshake)
-    // is boxed, and nothing but the socket's two halves is kept across the `run` await.
+    // is boxed, and nothing but the socket's two halves is kept across the `run` await. `run`
+    // borrows them: moved into its future, they would take their size twice in the task.
     let handshake = Box::new(handshake);
     tokio::spawn(async move {
-        let Some((reader, writer)) = connect(upgrade, &engine.config).await else {
+        let Some((mut reader, mut writer)) = connect(upgrade, &engine.config).await else {
             return;
         };
         let session = engine.open(protocol, Transport::Websocket, *handshake);
@@ -75,7 +76,7 @@ pub(crate) fn open<H: EngineHandler, B>(
             return;
         }
         engine.handler.on_open(&session);
-        run(&engine, &session, reader, writer).await;
+        run(&engine, &session, &mut reader, &mut writer).await;
     });
     Ok(response)
 }
@@ -99,10 +100,10 @@ pub(crate) fn upgrade<H: EngineHandler, B>(
         return Ok(response);
     }
     tokio::spawn(async move {
-        if let Some((reader, writer)) = probed(&engine, &session, upgrade).await {
+        if let Some((mut reader, mut writer)) = probed(&engine, &session, upgrade).await {
             session.finish_upgrade();
             tracing::debug!(sid = %session.sid(), "upgraded to websocket");
-            run(&engine, &session, reader, writer).await;
+            run(&engine, &session, &mut reader, &mut writer).await;
         }
     });
     Ok(response)
@@ -188,8 +189,8 @@ async fn connect(upgrade: OnUpgrade, config: &EngineConfig) -> Option<(Reader, W
 async fn run<H: EngineHandler>(
     engine: &Engine<H>,
     session: &Arc<Session<H::Data>>,
-    reader: Reader,
-    writer: Writer,
+    reader: &mut Reader,
+    writer: &mut Writer,
 ) {
     // Each loop ends when the session closes; the writer then sends the WebSocket close frame.
     // The reader goes first in every poll, so what its handlers queued (an ack, say) is
@@ -204,7 +205,7 @@ async fn run<H: EngineHandler>(
 async fn read_loop<H: EngineHandler>(
     engine: &Engine<H>,
     session: &Arc<Session<H::Data>>,
-    mut stream: Reader,
+    stream: &mut Reader,
 ) {
     // Waits on the session's end once for the whole loop, not once per message.
     let closed = session.closed();
@@ -275,7 +276,7 @@ fn is_connection_lost(error: &tokio_tungstenite::tungstenite::Error) -> bool {
     )
 }
 
-async fn write_loop<D>(session: &Session<D>, mut writer: Writer) {
+async fn write_loop<D>(session: &Session<D>, writer: &mut Writer) {
     let closed = session.closed();
     tokio::pin!(closed);
     let inbox = tokio::select! {
@@ -294,13 +295,13 @@ async fn write_loop<D>(session: &Session<D>, mut writer: Writer) {
             };
             let mut closing = false;
             if let Some(frame) = frame {
-                closing = put(&mut writer, frame, framing);
+                closing = put(writer, frame, framing);
                 for _ in 1..WRITE_BATCH {
                     if closing {
                         break;
                     }
                     let Some(frame) = inbox.try_recv() else { break };
-                    closing = put(&mut writer, frame, framing);
+                    closing = put(writer, frame, framing);
                 }
             }
             let flushed = tokio::select! {
@@ -319,7 +320,7 @@ async fn write_loop<D>(session: &Session<D>, mut writer: Writer) {
             }
         }
     }
-    finish(&mut writer).await;
+    finish(writer).await;
 }
 
 /// Sends what is left and the close frame, for [`CLOSE_TIMEOUT`] at most.
