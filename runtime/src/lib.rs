@@ -109,8 +109,8 @@ pub use ferrio_macros::{namespace, on, on_error, schema};
 /// Everything a handler module needs: `use ferrio::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AckSender, ConnectError, DisconnectReason, Event, HandlerError, Payload, SessionState,
-        Socket, SocketIo, State, namespace, on, on_error, schema,
+        AckSender, ConnectError, Cors, DisconnectReason, Event, HandlerError, Payload,
+        SessionState, Sid, Socket, SocketIo, State, namespace, on, on_error, schema,
     };
     pub use serde::{Deserialize, Serialize};
 }

@@ -230,7 +230,23 @@ impl<N> Socket<N> {
 
     /// Addresses the sockets in these rooms, this one included if it is in them.
     pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator<N> {
-        self.operator(BroadcastOptions::default()).to(rooms)
+        self.nsp().to(rooms)
+    }
+
+    /// Addresses every socket of the namespace, this one too: Flask-SocketIO's
+    /// `emit(.., broadcast=True)`, Node's `socket.nsp.emit(..)`.
+    ///
+    /// ```
+    /// use ferrio::prelude::*;
+    ///
+    /// #[on("chat message")]
+    /// fn chat(socket: Socket, text: String) {
+    ///     // Everyone sees the message, its sender too.
+    ///     let _ = socket.nsp().emit("chat message", text);
+    /// }
+    /// ```
+    pub fn nsp(&self) -> BroadcastOperator<N> {
+        self.operator(BroadcastOptions::default())
     }
 
     /// Addresses every socket of the namespace except those in these rooms and this one.

@@ -226,10 +226,11 @@ async fn broadcast(
     payload: Payload,
     ack: AckSender,
 ) {
-    let operator = if request.include_self {
-        socket.within(request.to)
-    } else {
-        socket.to(request.to)
+    let operator = match (request.include_self, request.to.is_empty()) {
+        // Flask-SocketIO's `broadcast=True`: the whole namespace, the sender too.
+        (true, true) => socket.nsp(),
+        (true, false) => socket.within(request.to),
+        (false, _) => socket.to(request.to),
     };
     let result = operator
         .except(request.except)
