@@ -43,6 +43,7 @@ mod namespace;
 mod operators;
 mod payload;
 mod remote_socket;
+mod rooms;
 pub mod schema;
 mod serve;
 mod server;
@@ -71,6 +72,7 @@ pub use namespace::NamespaceBuilder;
 pub use operators::{BroadcastOperator, IntoRooms};
 pub use payload::Payload;
 pub use remote_socket::RemoteSocket;
+pub use rooms::Rooms;
 #[cfg(feature = "tls")]
 pub use serve::tls_config_from_pem;
 pub use serve::{App, PeerAddr, Serve, ServeBody, serve};
@@ -109,7 +111,7 @@ pub use ferrio_macros::{namespace, on, on_error, schema};
 /// Everything a handler module needs: `use ferrio::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AckSender, ConnectError, Cors, DisconnectReason, Event, HandlerError, Payload,
+        AckSender, ConnectError, Cors, DisconnectReason, Event, HandlerError, Payload, Rooms,
         SessionState, Sid, Socket, SocketIo, State, namespace, on, on_error, schema,
     };
     pub use serde::{Deserialize, Serialize};

@@ -28,8 +28,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ferrio::{
-    AckSender, Auth, ConnectError, Data, DisconnectReason, Event, Payload, Sid, Socket, SocketIo,
-    State, Transport,
+    AckSender, Auth, ConnectError, Data, DisconnectReason, Event, Payload, Rooms, Sid, Socket,
+    SocketIo, State, Transport,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -54,22 +54,6 @@ struct Token {
 #[derive(Deserialize, Default)]
 struct Role {
     role: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Rooms {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl Rooms {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            Rooms::One(room) => vec![room],
-            Rooms::Many(rooms) => rooms,
-        }
-    }
 }
 
 #[derive(Deserialize)]
@@ -156,12 +140,12 @@ async fn disconnect(socket: Socket, reason: DisconnectReason, State(log): State<
 }
 
 async fn join(socket: Socket, Data(rooms): Data<Rooms>, ack: AckSender) {
-    socket.join(rooms.into_vec());
+    socket.join(rooms);
     let _ = ack.send(sorted(socket.rooms()));
 }
 
 async fn leave(socket: Socket, Data(rooms): Data<Rooms>, ack: AckSender) {
-    socket.leave(rooms.into_vec());
+    socket.leave(rooms);
     let _ = ack.send(sorted(socket.rooms()));
 }
 
