@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::error::{AckError, SendError};
+use crate::error::{AckError, MissingAcks, SendError};
 use crate::payload::Payload;
 use crate::socket::Socket;
 use crate::sync::lock;
@@ -216,6 +216,33 @@ impl<T> AckStream<T> {
     /// Waits for every reply.
     pub async fn collect(self) -> Vec<(Option<Sid>, Result<T, AckError>)> {
         futures_util::StreamExt::collect(self).await
+    }
+
+    /// Waits for every reply, as Node's `await io.timeout(..).emitWithAck(..)`: the replies in
+    /// the order they came, or [`MissingAcks`] if a socket did not answer, which keeps the
+    /// replies that did.
+    ///
+    /// ```no_run
+    /// # async fn f(io: ferrio::SocketIo) -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// let replies = io.of("/").timeout(Duration::from_secs(2)).emit_with_ack("ping", ())?.all().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn all(self) -> Result<Vec<T>, MissingAcks<T>> {
+        let mut replies = Vec::with_capacity(self.len());
+        let mut missing = Vec::new();
+        for (sid, reply) in self.collect().await {
+            match reply {
+                Ok(reply) => replies.push(reply),
+                Err(error) => missing.push((sid, error)),
+            }
+        }
+        if missing.is_empty() {
+            Ok(replies)
+        } else {
+            Err(MissingAcks::new(replies, missing))
+        }
     }
 }
 

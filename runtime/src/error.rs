@@ -270,6 +270,67 @@ impl std::error::Error for AckError {
     }
 }
 
+/// The acknowledgements of a broadcast when some socket did not answer: the replies that came,
+/// in the order they came, and why the others did not. (Node's `emitWithAck` on a broadcast
+/// rejects then; the replies are kept here.)
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn f(io: ferrio::SocketIo) {
+/// use std::time::Duration;
+///
+/// let votes = io.to("voters").timeout(Duration::from_secs(5)).emit_with_ack("vote", ()).unwrap();
+/// match votes.all().await {
+///     Ok(votes) => println!("{} votes", votes.len()),
+///     Err(missing) => println!("{missing}; {} votes came", missing.replies().len()),
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct MissingAcks<T> {
+    replies: Vec<T>,
+    missing: Vec<(Option<crate::Sid>, AckError)>,
+}
+
+impl<T> MissingAcks<T> {
+    pub(crate) fn new(replies: Vec<T>, missing: Vec<(Option<crate::Sid>, AckError)>) -> Self {
+        Self { replies, missing }
+    }
+
+    /// The replies that came.
+    pub fn replies(&self) -> &[T] {
+        &self.replies
+    }
+
+    /// The replies that came, by value.
+    pub fn into_replies(self) -> Vec<T> {
+        self.replies
+    }
+
+    /// The sockets that did not answer (without an id for sockets of other servers), and why.
+    pub fn missing(&self) -> &[(Option<crate::Sid>, AckError)] {
+        &self.missing
+    }
+}
+
+impl<T> fmt::Display for MissingAcks<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total = self.replies.len() + self.missing.len();
+        write!(
+            f,
+            "{} of {total} acknowledgements missing",
+            self.missing.len()
+        )?;
+        match self.missing.first() {
+            Some((_, error)) => write!(f, " (the first: {error})"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<T: fmt::Debug> std::error::Error for MissingAcks<T> {}
+
 /// A boxed error, as handlers return them.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -62,7 +62,9 @@ pub use adapter::{
 pub use adapter::{Redis, RedisAdapter, RedisBuilder};
 pub use client_script::ClientScript;
 pub use engineio::{Cors, Transport};
-pub use error::{AckError, BoxError, ClusterResult, HandlerError, Incomplete, SendError};
+pub use error::{
+    AckError, BoxError, ClusterResult, HandlerError, Incomplete, MissingAcks, SendError,
+};
 pub use extensions::Session;
 pub use handler::{
     Auth, ConnectContext, ConnectError, Data, DisconnectContext, Event, EventContext, FromContext,

@@ -209,6 +209,28 @@ describe("acks (testapp)", () => {
     for (const s of [a, b, c, outsider]) s.disconnect();
   });
 
+  it("call-room-all: every reply, or the error with the replies that came (Node's emitWithAck)", async () => {
+    const [a, b, c] = await Promise.all([
+      srv.connect("/", { transports: ["websocket"] }),
+      srv.connect("/", { transports: ["polling"], upgrade: false }),
+      srv.connect("/", { transports: ["websocket"] }),
+    ]);
+    for (const s of [a, b]) await ack(s, "join", "call-all-1");
+    for (const s of [a, b, c]) s.on("q", (x, cb) => cb(x + 1));
+    const all = await ackWithin(3000, a, "call-room-all", { room: "call-all-1", event: "q", args: [1], timeoutMs: 1000 });
+    assert.deepEqual(all, { ok: [[2], [2]] });
+
+    await ack(c, "join", "call-all-1");
+    c.off("q");
+    c.on("q", () => {}); // asked, never answers
+    const partial = await ackWithin(3000, a, "call-room-all", { room: "call-all-1", event: "q", args: [5], timeoutMs: 300 });
+    assert.deepEqual(partial, {
+      error: "1 of 3 acknowledgements missing (the first: the acknowledgement timed out)",
+      replies: [[6], [6]],
+    });
+    for (const s of [a, b, c]) s.disconnect();
+  });
+
   it("call-room on an empty room acks []", async () => {
     const s = await srv.connect("/", { transports: ["websocket"] });
     assert.deepEqual(

@@ -254,13 +254,17 @@ async fn call(socket: Socket, Data(request): Data<Call>, payload: Payload, ack: 
     };
 }
 
-async fn call_room(socket: Socket, Data(request): Data<Call>, payload: Payload, ack: AckSender) {
-    let room = request.room.unwrap_or_default();
-    let replies = socket
-        .within(room)
+/// Emits `{event, args}` with an ack to every socket of `request.room`, the caller included.
+fn ask_room(socket: &Socket, request: Call, payload: &Payload) -> Option<ferrio::AckStream> {
+    socket
+        .within(request.room.unwrap_or_default())
         .timeout(Duration::from_millis(request.timeout_ms))
-        .emit_with_ack(&request.event, Spread::of(&payload));
-    let Ok(replies) = replies else {
+        .emit_with_ack(&request.event, Spread::of(payload))
+        .ok()
+}
+
+async fn call_room(socket: Socket, Data(request): Data<Call>, payload: Payload, ack: AckSender) {
+    let Some(replies) = ask_room(&socket, request, &payload) else {
         let _ = ack.send("failed");
         return;
     };
@@ -297,6 +301,27 @@ async fn call_room(socket: Socket, Data(request): Data<Call>, payload: Payload, 
         .collect();
     replies.sort_by_key(|entry| entry.sid);
     let _ = ack.send(replies);
+}
+
+/// Asks every socket of a room, as Node's `await io.to(room).timeout(ms).emitWithAck(..)`:
+/// `{ok: [replies]}`, or `{error, replies}` when a socket did not answer.
+async fn call_room_all(
+    socket: Socket,
+    Data(request): Data<Call>,
+    payload: Payload,
+    ack: AckSender,
+) {
+    let Some(replies) = ask_room(&socket, request, &payload) else {
+        let _ = ack.send("failed");
+        return;
+    };
+    let _ = match replies.all().await {
+        Ok(replies) => ack.send(json!({ "ok": replies })),
+        Err(missing) => ack.send(json!({
+            "error": missing.to_string(),
+            "replies": missing.replies(),
+        })),
+    };
 }
 
 /// Sends `{event, args}` to the other servers of the cluster.
@@ -542,6 +567,7 @@ async fn main() -> std::io::Result<()> {
                 .on("all-rooms", all_rooms)
                 .on("call", call)
                 .on("call-room", call_room)
+                .on("call-room-all", call_room_all)
                 .on("disconnect-me", disconnect_me)
                 .on("close-me", close_me)
                 .on("close-connections", close_connections)
