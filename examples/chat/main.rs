@@ -5,7 +5,8 @@
 //! - `/chat`: `join` and `leave` a room, announced to the room with `send`; `chat` messages
 //!   go to everyone in the room; a client's plain `send()` is printed, as the seed does.
 //! - `/user`: `user-connected` is broadcast to everyone as `new-user`, asking each client to
-//!   acknowledge; the new user then learns how many did (`seen-by`).
+//!   acknowledge with its user's name; the new user then learns how many did and who is
+//!   online (`seen-by`).
 //!
 //! With `REDIS_URL` set, several chat processes share their rooms through that Redis.
 
@@ -82,14 +83,22 @@ async fn user_connected(socket: Socket, io: SocketIo, user: NewUser) {
         .emit_with_ack("new-user", &user);
     let Ok(replies) = replies else { return };
     // The server-side callback: runs once every client acknowledged, or the timeout passed.
-    let seen = replies
+    // Each page answers with its user's name, so the newcomer learns who was already online.
+    let answers: Vec<Payload> = replies
         .collect()
         .await
+        .into_iter()
+        .filter_map(|(_, reply)| reply.ok())
+        .collect();
+    let online: Vec<String> = answers
         .iter()
-        .filter(|(_, reply)| reply.is_ok())
-        .count();
-    tracing::info!(username = %user.username, seen, "new user announced");
-    let _ = socket.emit("seen-by", json!({ "count": seen }));
+        .filter_map(|answer| answer.arg(0).ok())
+        .collect();
+    tracing::info!(username = %user.username, seen = answers.len(), "new user announced");
+    let _ = socket.emit(
+        "seen-by",
+        json!({ "count": answers.len(), "users": online }),
+    );
 }
 
 #[tokio::main]

@@ -89,10 +89,14 @@ test("rooms keep conversations apart; /user announces newcomers", { timeout: 40_
     const color = (loc) => loc.evaluate((el) => getComputedStyle(el).color);
     assert.notEqual(await color(note), await color(chatLine), "announcements are styled apart from chat lines");
 
-    // /user: everyone who came later shows up in Alice's list; each newcomer is seen
+    // /user: everyone who came later shows up in Alice's list, and everyone already online
+    // in Carol's, who came last; each newcomer is seen
     await waitForText(alice.page, "#users", "Bob");
     await waitForText(alice.page, "#users", "Carol");
     await waitForText(bob.page, "#users", "Carol");
+    await waitForText(carol.page, "#users", "Alice");
+    await waitForText(carol.page, "#users", "Bob");
+    await waitForText(bob.page, "#users", "Alice");
     const aliceSeen = await textOf(alice.page, "#seen-by");
     assert.ok(Number(aliceSeen.replace("Seen by ", "")) >= 1, `Alice: ${aliceSeen}`);
     // Carol arrived while all three pages were open: all three acknowledged her

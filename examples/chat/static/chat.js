@@ -97,27 +97,35 @@
 
   // --- namespace /user ---------------------------------------------------
 
+  var shownUsers = Object.create(null);
+  function showUser(username) {
+    if (shownUsers[username]) return;
+    shownUsers[username] = true;
+    var li = document.createElement('li');
+    li.textContent = username;
+    if (username === myName) {
+      var you = document.createElement('span');
+      you.className = 'muted';
+      you.textContent = ' (you)';
+      li.appendChild(you);
+    }
+    append(users, li);
+  }
+
   function connectUser() {
     userSocket = io('/user');
     userSocket.on('connect', function () {
       userSocket.emit('user-connected', { username: myName });
     });
-    // the server asks every /user socket to acknowledge a newcomer
+    // the server asks every /user socket to acknowledge a newcomer, with its user's name
     userSocket.on('new-user', function (data, ack) {
-      var li = document.createElement('li');
-      li.textContent = data.username;
-      if (data.username === myName) {
-        var you = document.createElement('span');
-        you.className = 'muted';
-        you.textContent = ' (you)';
-        li.appendChild(you);
-      }
-      append(users, li);
-      if (typeof ack === 'function') ack();
+      showUser(data.username);
+      if (typeof ack === 'function') ack(myName);
     });
-    // how many pages acknowledged our arrival
+    // how many pages acknowledged our arrival, and who was online already
     userSocket.on('seen-by', function (data) {
       $('seen-by').textContent = 'Seen by ' + data.count;
+      (data.users || []).forEach(showUser);
     });
   }
 })();
