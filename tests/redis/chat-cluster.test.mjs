@@ -5,7 +5,8 @@
 //   joiner included), `chat` {room, text} reaches the room as `chat` {username, text}, `leave`
 //   announces "<name> has left the room." then leaves: across processes, rooms kept apart.
 // - /user: `user-connected` {username} is broadcast to every /user client of every process as
-//   `new-user`, each asked for an ack; the new user then gets `seen-by` {count} = how many acked.
+//   `new-user`, each asked for an ack with its user's name; the new user then gets `seen-by`
+//   {count, users}: how many acked, and their names.
 //
 // Needs FERRIO_BIN_DIR (holding `chat`) and the example's client bundle
 // (`npm ci` in examples/: the binary serves examples/node_modules/socket.io-client/dist).
@@ -304,13 +305,14 @@ describe("new users (/user) across three processes: acks gathered from every pro
     users.length = 0;
   });
 
-  /** A /user client that acknowledges every `new-user` (or not, with ackNewUser false). */
+  /** A /user client that acknowledges every `new-user` with its name, as the chat page does (or
+   * not, with ackNewUser false). */
   async function userClient(proc, label, { ackNewUser = true } = {}) {
     const c = await client(proc, "/user", label, (s) =>
       s.on("new-user", (user, callback) => {
         if (ackNewUser) {
           assert.equal(typeof callback, "function", `${label}: new-user asks for an ack`);
-          callback({ seenBy: label });
+          callback(label);
         }
       }),
     );
@@ -334,7 +336,12 @@ describe("new users (/user) across three processes: acks gathered from every pro
       const got = c.rec.of("new-user").map((args) => args.filter((a) => typeof a !== "function"));
       assert.deepEqual(got, [[{ username: "Erin" }]], `${c.label} gets new-user {username: "Erin"} once${evidence(mark)}`);
     }
-    assert.deepEqual(seen, { count: 4 }, `seen-by counts the 4 /user clients on the 3 processes (took ${took} ms)${evidence(mark)}`);
+    const names = [u1, u1b, u2, erin].map((c) => c.label).sort();
+    assert.deepEqual(
+      { ...seen, users: [...seen.users].sort() },
+      { count: 4, users: names },
+      `seen-by counts and names the 4 /user clients on the 3 processes (took ${took} ms)${evidence(mark)}`,
+    );
     await sleep(ABSENCE_WAIT_MS);
     for (const c of [u1, u1b, u2]) assert.deepEqual(c.rec.of("seen-by"), [], `${c.label}: seen-by goes to the new user only`);
     assert.equal(erin.rec.of("seen-by").length, 1, "Erin gets seen-by once");
@@ -355,6 +362,11 @@ describe("new users (/user) across three processes: acks gathered from every pro
     assert.ok(took >= 1800, `seen-by after ${took} ms: it waits for the silent client until the 2 s timeout`);
     await waitUntil(() => quiet.rec.of("new-user").length === 1, 1000, "quiet gets new-user");
     // users: u1, u1b, u2, Erin (from the previous test), quiet, Frank: all but quiet ack
-    assert.deepEqual(seen, { count: users.length - 1 }, `seen-by counts the ${users.length - 1} clients that acked${evidence(mark)}`);
+    const names = users.filter((c) => c !== quiet).map((c) => c.label).sort();
+    assert.deepEqual(
+      { ...seen, users: [...seen.users].sort() },
+      { count: users.length - 1, users: names },
+      `seen-by counts and names the ${users.length - 1} clients that acked${evidence(mark)}`,
+    );
   });
 });
