@@ -142,8 +142,9 @@ fn respond(handler: &Handler) -> (TokenStream, TokenStream) {
                 None => quote_spanned!(*span=> #private::acknowledge(__ferrio_ack, value)),
             };
             let err_span = err.as_ref().map_or(*span, Spanned::span);
-            let failed =
-                quote_spanned!(err_span=> #private::handler_failed(&__ferrio_event, error));
+            let failed = quote_spanned!(err_span=>
+                #private::event_failed(&__ferrio_event, error, __ferrio_ack)
+            );
             (
                 quote! {
                     let __ferrio_ack = #private::ack_sender(&context);

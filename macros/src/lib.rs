@@ -348,7 +348,9 @@ fn registrations(
 /// # Typing requirements
 ///
 /// A `fn` or `async fn` taking, in any order, `Socket` (or `&Socket`) and `HandlerError`, and
-/// returning `()`.
+/// returning `()` or a value that implements `Serialize`. A value is sent as the
+/// acknowledgement of the failed event when the client asked for one, as Flask-SocketIO
+/// does: a client whose arguments had the wrong type is told so instead of timing out.
 ///
 /// # Examples
 ///
@@ -358,6 +360,12 @@ fn registrations(
 /// #[on_error(namespace = "/game")]
 /// fn game_errors(socket: &Socket, error: HandlerError) {
 ///     let _ = socket.emit("oops", error.to_string());
+/// }
+///
+/// // Every other namespace: the client's acknowledgement callback receives the message.
+/// #[on_error]
+/// fn tell_the_client(error: HandlerError) -> String {
+///     error.to_string()
 /// }
 /// ```
 #[proc_macro_attribute]
@@ -386,11 +394,11 @@ fn error_handler(args: ErrorArgs, function: ItemFn) -> syn::Result<Tokens> {
             "error handlers cannot be generic",
         ));
     }
-    if let syn::ReturnType::Type(_, ty) = &sig.output
-        && !signature::is_unit(ty)
-    {
-        return Err(syn::Error::new(ty.span(), "an error handler returns `()`"));
-    }
+    // A value it returns acknowledges the failed event (Flask-SocketIO's behaviour).
+    let ack_type = match &sig.output {
+        syn::ReturnType::Type(_, ty) if !signature::is_unit(ty) => Some(ty),
+        _ => None,
+    };
     let mut args_out = Vec::new();
     let (mut sockets, mut errors) = (0, 0);
     for input in &sig.inputs {
@@ -426,10 +434,31 @@ fn error_handler(args: ErrorArgs, function: ItemFn) -> syn::Result<Tokens> {
     }
     let ident = &sig.ident;
     let vis = &function.vis;
-    let run = if sig.asyncness.is_some() {
-        quote!(::ferrio::__private::spawn(#ident(#(#args_out),*)))
-    } else {
-        quote!(#ident(#(#args_out),*))
+    let call = quote!(#ident(#(#args_out),*));
+    let run = match (ack_type, sig.asyncness.is_some()) {
+        (None, true) => quote!(::ferrio::__private::spawn(#call)),
+        (None, false) => call,
+        (Some(ty), asynchronous) => {
+            let acknowledge = quote_spanned!(ty.span()=>
+                ::ferrio::__private::acknowledge_error(__ferrio_ack, __ferrio_out)
+            );
+            let answer = if asynchronous {
+                quote! {
+                    let __ferrio_running = #call;
+                    ::ferrio::__private::spawn(async move {
+                        let __ferrio_out = __ferrio_running.await;
+                        #acknowledge
+                    })
+                }
+            } else {
+                quote!(let __ferrio_out = #call; #acknowledge)
+            };
+            quote! {
+                let mut error = error;
+                let __ferrio_ack = error.ack();
+                #answer
+            }
+        }
     };
     let path = expand::handler_path(&ident.to_string());
     let (namespace, register) = match &args.namespace {

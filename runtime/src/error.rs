@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::ack::AckSender;
+
 #[derive(Debug)]
 enum SendErrorKind {
     Closed,
@@ -341,6 +343,8 @@ pub struct HandlerError {
     event: String,
     source: BoxError,
     extraction: bool,
+    /// The acknowledgement the client asked for, while nobody has sent it.
+    ack: Option<AckSender>,
 }
 
 impl HandlerError {
@@ -349,6 +353,7 @@ impl HandlerError {
             event: event.to_owned(),
             source: source.into(),
             extraction: true,
+            ack: None,
         }
     }
 
@@ -357,7 +362,33 @@ impl HandlerError {
             event: event.to_owned(),
             source,
             extraction: false,
+            ack: None,
         }
+    }
+
+    /// Keeps the event's acknowledgement for the error handler, if the client asked for one.
+    pub(crate) fn with_ack(mut self, ack: AckSender) -> Self {
+        self.ack = ack.requested().then_some(ack);
+        self
+    }
+
+    /// The acknowledgement the client asked for with the event that failed, once: an error
+    /// handler can answer the client with it, as Flask-SocketIO sends the error handler's
+    /// return value. An `#[on_error]` function that returns a value sends it this way.
+    ///
+    /// ```
+    /// use ferrio::prelude::*;
+    ///
+    /// let io = SocketIo::builder()
+    ///     .on_error(|_socket, mut error| {
+    ///         if let Some(ack) = error.ack() {
+    ///             let _ = ack.send(serde_json::json!({ "error": error.to_string() }));
+    ///         }
+    ///     })
+    ///     .build();
+    /// ```
+    pub fn ack(&mut self) -> Option<AckSender> {
+        self.ack.take()
     }
 
     /// The event being handled (`connect` for a connect handler).

@@ -54,6 +54,7 @@ impl HandlerContext for EventContext {
 
     fn extraction_error(&self, error: BoxError) -> HandlerError {
         HandlerError::extraction(&self.event, error)
+            .with_ack(AckSender::new(self.socket.clone(), self.ack_id))
     }
 }
 

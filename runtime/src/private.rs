@@ -209,7 +209,7 @@ impl DisconnectParam for DisconnectReason {
 
 /// The handler did not run: a parameter could not be extracted.
 pub fn extraction_failed(context: &EventContext, error: BoxError) -> HandlerFuture {
-    let error = HandlerError::extraction(&context.event, error);
+    let error = HandlerError::extraction(&context.event, error).with_ack(ack_sender(context));
     Box::pin(std::future::ready(Err(error)))
 }
 
@@ -264,6 +264,19 @@ pub fn acknowledge<T: IntoAck>(ack: AckSender, value: T) -> Result<(), HandlerEr
 /// A handler's `Err`, for the error handler.
 pub fn handler_failed<E: IntoHandlerError>(event: &str, error: E) -> HandlerError {
     HandlerError::handler(event, error.into())
+}
+
+/// An event handler's `Err`, for the error handler, with the acknowledgement it did not send.
+pub fn event_failed<E: IntoHandlerError>(event: &str, error: E, ack: AckSender) -> HandlerError {
+    HandlerError::handler(event, error.into()).with_ack(ack)
+}
+
+/// Sends an error handler's return value as the acknowledgement of the failed event, if the
+/// client asked for one.
+pub fn acknowledge_error<T: IntoAck>(ack: Option<AckSender>, value: T) {
+    if let Some(ack) = ack {
+        let _ = ack.send(value);
+    }
 }
 
 /// A disconnect handler whose parameters could not be extracted.

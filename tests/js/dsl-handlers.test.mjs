@@ -5,9 +5,10 @@
 // typed arguments are extracted from the event's args (`sum` with an optional
 // third arg, `multi` emitting three args, `pair` acking two args, `raw` seeing
 // every arg, `bin` taking and returning a Buffer); an argument of the wrong
-// type gets no ack and an `error-seen` {event, extraction: true, message}
-// naming the serde problem, a handler returning an error gets no ack and
-// `error-seen` {extraction: false}, and the socket stays usable; an ack sender
+// type is acked with the `#[on_error]` handler's return value and gets an
+// `error-seen` {event, extraction: true, message} naming the serde problem, a
+// handler returning an error likewise with {extraction: false}, and the socket
+// stays usable; an ack sender
 // used after an await acks late; `message`/send() is answered by send();
 // unhandled events reach the catch-all (`caught` [name, n]) and handled ones
 // do not; per-socket session state (`count`, `seq-log`) and app-wide state
@@ -141,11 +142,12 @@ describe("dslapp namespace /", () => {
         assert.equal(await ack(s, "sum", 0, 0, 0), 0);
       });
 
-      it("sum with wrong types: no ack, error-seen {event, extraction: true, message}, still usable", async () => {
+      it("sum with wrong types: the error handler's value is the ack, error-seen {event, extraction: true, message}, still usable", async () => {
         const before = rec.of("error-seen").length;
         const seen = nextEvent(s, "error-seen", 2000);
-        await noAck(300, s, "sum", "x", "y");
+        const reply = await ackWithin(2000, s, "sum", "x", "y");
         const [info] = await seen;
+        assert.deepEqual(reply, info, "the ack is what the #[on_error] function returned");
         assert.deepEqual(Object.keys(info).sort(), ["event", "extraction", "message"], JSON.stringify(info));
         assert.equal(info.event, "sum");
         assert.equal(info.extraction, true);
@@ -154,8 +156,9 @@ describe("dslapp namespace /", () => {
 
         // one wrong argument among correct ones is refused as well
         const seen2 = nextEvent(s, "error-seen", 2000);
-        await noAck(300, s, "sum", 1, "2");
+        const reply2 = await ackWithin(2000, s, "sum", 1, "2");
         const [info2] = await seen2;
+        assert.deepEqual(reply2, info2);
         assert.equal(info2.event, "sum");
         assert.equal(info2.extraction, true);
         assert.match(info2.message, /invalid type/);
@@ -179,15 +182,17 @@ describe("dslapp namespace /", () => {
         assert.deepEqual(await ackAll(2000, s, "pair", ""), ["", 0]);
       });
 
-      it("checked: receipt for a name; an empty name is a handler error (no ack, error-seen)", async () => {
+      it("checked: receipt for a name; an empty name is a handler error (acked by the error handler, error-seen)", async () => {
         assert.deepEqual(await ack(s, "checked", { name: "box" }), { id: "receipt-box" });
         const seen = nextEvent(s, "error-seen", 2000);
-        await noAck(300, s, "checked", { name: "" });
-        assert.deepEqual(await seen, [{ event: "checked", extraction: false, message: "empty item name" }]);
+        const report = { event: "checked", extraction: false, message: "empty item name" };
+        assert.deepEqual(await ackWithin(2000, s, "checked", { name: "" }), report);
+        assert.deepEqual(await seen, [report]);
         // a wrongly typed payload is an extraction error, not a handler error
         const seen2 = nextEvent(s, "error-seen", 2000);
-        await noAck(300, s, "checked", { name: 5 });
+        const reply2 = await ackWithin(2000, s, "checked", { name: 5 });
         const [info2] = await seen2;
+        assert.deepEqual(reply2, info2);
         assert.equal(info2.event, "checked");
         assert.equal(info2.extraction, true);
         assert.match(info2.message, /invalid type/);

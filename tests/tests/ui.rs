@@ -13,5 +13,6 @@ fn ui() {
     cases.compile_fail("ui/on_error/fail/*.rs");
     cases.compile_fail("ui/schema/fail/*.rs");
     cases.pass("ui/on/pass/*.rs");
+    cases.pass("ui/on_error/pass/*.rs");
     cases.pass("ui/schema/pass/*.rs");
 }

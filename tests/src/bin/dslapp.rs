@@ -152,14 +152,16 @@ fn seq_log(starts: SessionState<Starts>) -> Vec<u64> {
     starts.update(|s| s.0.clone())
 }
 
+/// Reports the error to the client, and acknowledges the failed event with the same report.
 #[on_error]
-fn errors(socket: &Socket, error: HandlerError) {
+fn errors(socket: &Socket, error: HandlerError) -> serde_json::Value {
     let report = json!({
         "event": error.event(),
         "extraction": error.is_extraction(),
         "message": error.source_error().to_string(),
     });
-    let _ = socket.emit("error-seen", report);
+    let _ = socket.emit("error-seen", &report);
+    report
 }
 
 #[derive(Deserialize)]

@@ -1,9 +1,0 @@
-// An error handler returns ().
-use ferrio::prelude::*;
-
-#[on_error(namespace = "/game")]
-fn errors(_error: HandlerError) -> bool {
-    true
-}
-
-fn main() {}
