@@ -15,8 +15,9 @@ pub(crate) enum Frame {
     Text(Utf8Bytes),
     /// A binary message.
     Binary(Bytes),
-    /// A text message and the binary messages that belong to it (Socket.IO attachments).
-    TextWithBinary(Utf8Bytes, Arc<Attachments>),
+    /// A text message and the binary messages that belong to it (Socket.IO attachments),
+    /// shared by every recipient of a broadcast.
+    TextWithBinary(Utf8Bytes, Arc<[Bytes]>),
     /// A heartbeat ping (Engine.IO v4: the server pings).
     Ping,
     /// A heartbeat pong (Engine.IO v3: the server answers the client's pings).
@@ -34,23 +35,6 @@ impl Frame {
         framed.push('4');
         framed.push_str(message);
         Self::Text(framed.into())
-    }
-}
-
-/// The binary messages of one packet, shared by every recipient of a broadcast.
-#[derive(Debug, Default)]
-pub(crate) struct Attachments {
-    raw: Vec<Bytes>,
-}
-
-impl Attachments {
-    pub(crate) fn new(raw: Vec<Bytes>) -> Self {
-        Self { raw }
-    }
-
-    /// The messages as they are.
-    pub(crate) fn raw(&self) -> &[Bytes] {
-        &self.raw
     }
 }
 

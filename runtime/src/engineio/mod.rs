@@ -62,7 +62,7 @@ pub use version::ProtocolVersion;
 
 pub(crate) use config::engine_setters;
 pub(crate) use engine::Engine;
-pub(crate) use frame::{Attachments, Frame};
+pub(crate) use frame::Frame;
 
 /// A bare Engine.IO server: a cheap-to-clone handle, and a tower / hyper service.
 ///

@@ -43,7 +43,7 @@ pub(crate) fn encode(frames: &[Frame]) -> Bytes {
             Frame::Binary(data) => push_binary(&mut body, data),
             Frame::TextWithBinary(text, attachments) => {
                 body.push_str(text.as_str());
-                for data in attachments.raw() {
+                for data in attachments.iter() {
                     body.push(RECORD_SEPARATOR);
                     push_binary(&mut body, data);
                 }
@@ -64,12 +64,7 @@ pub(crate) fn encoded_len(frame: &Frame) -> usize {
         Frame::Text(text) => text.len(),
         Frame::Binary(data) => binary_len(data),
         Frame::TextWithBinary(text, attachments) => {
-            text.len()
-                + attachments
-                    .raw()
-                    .iter()
-                    .map(|a| 1 + binary_len(a))
-                    .sum::<usize>()
+            text.len() + attachments.iter().map(|a| 1 + binary_len(a)).sum::<usize>()
         }
         Frame::Ping | Frame::Pong | Frame::Noop | Frame::Close => 1,
     }
@@ -83,7 +78,6 @@ fn push_binary(body: &mut String, data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engineio::frame::Attachments;
     use crate::engineio::packet::PacketType;
     use std::sync::Arc;
 
@@ -93,10 +87,7 @@ mod tests {
             Frame::text("hello"),
             Frame::Binary(Bytes::from_static(&[1, 2, 3, 4])),
             Frame::Ping,
-            Frame::TextWithBinary(
-                "451-[]".into(),
-                Arc::new(Attachments::new(vec![Bytes::from_static(b"\x01")])),
-            ),
+            Frame::TextWithBinary("451-[]".into(), Arc::from([Bytes::from_static(b"\x01")])),
             Frame::Noop,
             Frame::Close,
         ];

@@ -28,7 +28,7 @@ fn units(frames: &[Frame]) -> impl Iterator<Item = Unit<'_>> {
                 Frame::Binary(data) => Box::new(std::iter::once(Unit::Binary(data))),
                 Frame::TextWithBinary(text, attachments) => Box::new(
                     std::iter::once(Unit::Text(text.as_str()))
-                        .chain(attachments.raw().iter().map(|data| Unit::Binary(data))),
+                        .chain(attachments.iter().map(|data| Unit::Binary(data))),
                 ),
                 Frame::Ping => Box::new(std::iter::once(Unit::Text("2"))),
                 Frame::Pong => Box::new(std::iter::once(Unit::Text("3"))),
@@ -202,7 +202,6 @@ pub(crate) fn decode_binary_payload(body: &Bytes) -> Result<Vec<PayloadPacket<'_
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engineio::frame::Attachments;
     use crate::engineio::packet::{PacketType, TextPacket};
     use std::sync::Arc;
 
@@ -230,7 +229,7 @@ mod tests {
     fn binary_goes_as_base64_text_without_binary_support() {
         let frames = [Frame::TextWithBinary(
             "451-[]".into(),
-            Arc::new(Attachments::new(vec![Bytes::from_static(&[1, 2, 3])])),
+            Arc::from([Bytes::from_static(&[1, 2, 3])]),
         )];
         let (body, _) = encode(&frames, false);
         assert_eq!(&body[..], b"6:451-[]6:b4AQID");

@@ -7,9 +7,7 @@ pub(crate) mod packet;
 
 pub(crate) use binary::{placeholder_index, write_arg_array};
 
-use std::sync::Arc;
-
-use crate::engineio::{Attachments, Frame};
+use crate::engineio::Frame;
 
 impl From<packet::Encoded> for Frame {
     /// The frame that carries an encoded packet, attachments kept together with their text.
@@ -17,10 +15,7 @@ impl From<packet::Encoded> for Frame {
         if encoded.attachments.is_empty() {
             Frame::Text(encoded.text)
         } else {
-            Frame::TextWithBinary(
-                encoded.text,
-                Arc::new(Attachments::new(encoded.attachments)),
-            )
+            Frame::TextWithBinary(encoded.text, encoded.attachments.into())
         }
     }
 }

@@ -286,7 +286,7 @@ fn to_wire(
 ) -> Option<WireBroadcast> {
     let (text, attachments) = match &packet.0 {
         Frame::Text(text) => (text, &[][..]),
-        Frame::TextWithBinary(text, attachments) => (text, attachments.raw()),
+        Frame::TextWithBinary(text, attachments) => (text, &attachments[..]),
         _ => return None,
     };
     let body = text.as_str().strip_prefix('4')?;

@@ -375,7 +375,7 @@ fn put(writer: &mut Writer, frame: Frame, framing: Framing) -> bool {
         Frame::Binary(data) => framing.binary(writer, &data),
         Frame::TextWithBinary(message, attachments) => {
             writer.text(&message);
-            for data in attachments.raw() {
+            for data in attachments.iter() {
                 framing.binary(writer, data);
             }
         }
