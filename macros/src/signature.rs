@@ -40,6 +40,7 @@ pub(crate) enum Extractor {
     SocketIo,
     State,
     SessionState,
+    SocketData,
     AckSender,
     Payload,
     Event,
@@ -55,6 +56,7 @@ impl Extractor {
             "SocketIo" => Self::SocketIo,
             "State" => Self::State,
             "SessionState" => Self::SessionState,
+            "SocketData" => Self::SocketData,
             "AckSender" => Self::AckSender,
             "Payload" => Self::Payload,
             "Event" => Self::Event,
@@ -67,7 +69,7 @@ impl Extractor {
     fn is_common(self) -> bool {
         matches!(
             self,
-            Self::Socket | Self::SocketIo | Self::State | Self::SessionState
+            Self::Socket | Self::SocketIo | Self::State | Self::SessionState | Self::SocketData
         )
     }
 }

@@ -19,7 +19,9 @@ use crate::ack::AckSender;
 use crate::error::{BoxError, HandlerError};
 use crate::payload::Payload;
 use crate::server::SocketIo;
+use crate::session_state::SessionState;
 use crate::socket::{DisconnectReason, Socket};
+use crate::socket_data::SocketData;
 
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -188,6 +190,22 @@ impl<C: HandlerContext> FromContext<C> for SocketIo {
             .socket()
             .io()
             .ok_or_else(|| "the server is shutting down".into())
+    }
+}
+
+impl<C: HandlerContext, T: Send + Sync + 'static> FromContext<C> for SessionState<T> {
+    fn from_context(context: &C) -> Result<Self, BoxError> {
+        Ok(SessionState::new(context.socket().clone()))
+    }
+}
+
+impl<C, T> FromContext<C> for SocketData<T>
+where
+    C: HandlerContext,
+    T: Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    fn from_context(context: &C) -> Result<Self, BoxError> {
+        Ok(context.socket().data())
     }
 }
 

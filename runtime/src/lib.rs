@@ -50,13 +50,14 @@ mod server;
 mod session_state;
 mod sid;
 mod socket;
+mod socket_data;
 mod socketio;
 mod sync;
 
 pub use ack::{AckSender, AckStream};
 pub use adapter::{
     Adapter, AdapterFactory, AdapterFuture, BroadcastOptions, BroadcastPacket, HandshakeData,
-    LocalAdapter, LocalNamespace, Room, SocketData,
+    LocalAdapter, LocalNamespace, Room, SocketInfo,
 };
 #[cfg(feature = "redis")]
 pub use adapter::{Redis, RedisAdapter, RedisBuilder};
@@ -82,6 +83,7 @@ pub use server::{BuildError, SocketIo, SocketIoBuilder};
 pub use session_state::SessionState;
 pub use sid::{InvalidSid, Sid};
 pub use socket::{DisconnectReason, Socket};
+pub use socket_data::SocketData;
 
 /// Lists annotated handlers (functions marked `#[on]`, or `#[namespace]` types) for
 /// [`SocketIoBuilder::handlers`], to build a server with exactly these instead of every
@@ -114,7 +116,7 @@ pub use ferrio_macros::{namespace, on, on_error, schema};
 pub mod prelude {
     pub use crate::{
         AckSender, ConnectError, Cors, DisconnectReason, Event, HandlerError, Payload, Rooms,
-        SessionState, Sid, Socket, SocketIo, State, namespace, on, on_error, schema,
+        SessionState, Sid, Socket, SocketData, SocketIo, State, namespace, on, on_error, schema,
     };
     pub use serde::{Deserialize, Serialize};
 }

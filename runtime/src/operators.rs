@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::Sid;
 use crate::ack::AckStream;
-use crate::adapter::SocketData;
+use crate::adapter::SocketInfo;
 use crate::adapter::{BroadcastOptions, BroadcastPacket, Room};
 use crate::error::ClusterResult;
 use crate::error::SendError;
@@ -169,7 +169,7 @@ impl<N> BroadcastOperator<N> {
     ///
     /// Some servers did not answer in time; the error holds the sockets that came.
     pub async fn fetch_sockets(&self) -> ClusterResult<Vec<RemoteSocket<N>>> {
-        let handles = |sockets: Vec<SocketData>| {
+        let handles = |sockets: Vec<SocketInfo>| {
             sockets
                 .into_iter()
                 .map(|data| {

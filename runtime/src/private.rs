@@ -14,6 +14,7 @@ use crate::payload::Payload;
 use crate::server::{SocketIo, SocketIoBuilder};
 use crate::session_state::SessionState;
 use crate::socket::{DisconnectReason, Socket};
+use crate::socket_data::SocketData;
 
 /// One registration made by an annotated handler: where it goes, and how to add it.
 #[derive(Debug)]
@@ -175,10 +176,18 @@ fn session_of<T: Send + Sync + 'static>(socket: &Socket) -> Result<SessionState<
     Ok(SessionState::new(socket.clone()))
 }
 
+fn data_of<T>(socket: &Socket) -> Result<SocketData<T>, BoxError>
+where
+    T: Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    Ok(socket.data())
+}
+
 everywhere!(@[N: 'static] Socket<N>, socket_of);
 everywhere!(SocketIo, io_of);
 everywhere!(@[T: Clone + Send + Sync + 'static] State<T>, state_of);
 everywhere!(@[T: Send + Sync + 'static] SessionState<T>, session_of);
+everywhere!(@[T: Serialize + DeserializeOwned + Send + Sync + 'static] SocketData<T>, data_of);
 
 impl EventParam for AckSender {
     const ARGS: usize = 0;

@@ -3,9 +3,10 @@
 use std::fmt;
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::Sid;
-use crate::adapter::{HandshakeData, Room, SocketData};
+use crate::adapter::{HandshakeData, Room, SocketInfo};
 use crate::error::SendError;
 use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::schema::{self, Untyped};
@@ -28,7 +29,7 @@ use crate::schema::{self, Untyped};
 /// # Ok(()) }
 /// ```
 pub struct RemoteSocket<N = Untyped> {
-    data: SocketData,
+    info: SocketInfo,
     /// Addresses this one socket, wherever it is.
     operator: BroadcastOperator<N>,
 }
@@ -36,7 +37,7 @@ pub struct RemoteSocket<N = Untyped> {
 impl<N> Clone for RemoteSocket<N> {
     fn clone(&self) -> Self {
         Self {
-            data: self.data.clone(),
+            info: self.info.clone(),
             operator: self.operator.clone(),
         }
     }
@@ -45,34 +46,43 @@ impl<N> Clone for RemoteSocket<N> {
 impl<N> fmt::Debug for RemoteSocket<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RemoteSocket")
-            .field("data", &self.data)
+            .field("info", &self.info)
             .finish_non_exhaustive()
     }
 }
 
 impl<N> RemoteSocket<N> {
-    pub(crate) fn new(data: SocketData, operator: BroadcastOperator<N>) -> Self {
-        Self { data, operator }
+    pub(crate) fn new(info: SocketInfo, operator: BroadcastOperator<N>) -> Self {
+        Self { info, operator }
     }
 
     /// The socket's id.
     pub fn id(&self) -> Sid {
-        self.data.id
+        self.info.id
     }
 
     /// The rooms it was in when fetched, its own id included.
     pub fn rooms(&self) -> &[Room] {
-        &self.data.rooms
+        &self.info.rooms
     }
 
     /// The request that opened its connection.
     pub fn handshake(&self) -> &HandshakeData {
-        &self.data.handshake
+        &self.info.handshake
     }
 
-    /// What its server keeps about it (Node's `socket.data`; `{}` from ferrio servers).
-    pub fn data(&self) -> &serde_json::Value {
-        &self.data.data
+    /// Its data (Node's `socket.data`, ferrio's [`SocketData`](crate::SocketData)) as a `T`.
+    ///
+    /// # Errors
+    ///
+    /// The data is not a `T` (a socket with no data has `{}`).
+    pub fn data<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&self.info.data)
+    }
+
+    /// Its data as its server sent it: `{}` when it has none.
+    pub fn raw_data(&self) -> &serde_json::Value {
+        &self.info.data
     }
 
     /// Makes it join rooms.

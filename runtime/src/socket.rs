@@ -21,6 +21,7 @@ use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::Payload;
 use crate::schema::{self, Untyped};
 use crate::server::SocketIo;
+use crate::socket_data::{DataSlot, SocketData};
 use crate::socketio::lent;
 use crate::socketio::packet;
 use crate::sync::lock;
@@ -127,6 +128,7 @@ struct Inner {
     auth: Value,
     acks: PendingAcks,
     session: Session,
+    data: DataSlot,
     connected: AtomicBool,
     closed: AtomicBool,
     /// Emits made by the connect handler, sent right after the connection is confirmed.
@@ -186,6 +188,31 @@ impl<N> Socket<N> {
     /// Typed values that live as long as the socket (Flask-SocketIO's `session`).
     pub fn session(&self) -> &Session {
         &self.inner.session
+    }
+
+    /// The socket's data, which the whole cluster sees (Node's `socket.data`): see
+    /// [`SocketData`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn f(socket: ferrio::Socket) {
+    /// socket.data().set(serde_json::json!({ "name": "ada" }));
+    /// assert_eq!(socket.data::<serde_json::Value>().get().unwrap()["name"], "ada");
+    /// # }
+    /// ```
+    pub fn data<T>(&self) -> SocketData<T>
+    where
+        T: Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    {
+        SocketData {
+            socket: self.untyped(),
+            value: PhantomData,
+        }
+    }
+
+    pub(crate) fn data_slot(&self) -> &DataSlot {
+        &self.inner.data
     }
 
     /// Shared application state of type `T`, if the builder was given one.
@@ -298,6 +325,7 @@ impl Socket<Untyped> {
             auth,
             acks: PendingAcks::default(),
             session: Session::default(),
+            data: DataSlot::default(),
             connected: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             before_connect: Mutex::new(Vec::new()),

@@ -14,10 +14,10 @@
 //   join(room | rooms) / leave(room | rooms) / leave-all / rooms → sorted rooms of the socket
 //   room-sockets(room) → sorted ids of `(await io.in(room).fetchSockets())`, or {error}
 //   all-rooms → sorted `io.of("/").adapter.allRooms()`, or {error}
-//   fetch-sockets({room, greet}) → [{id, rooms, auth, eio, address, issued, data}] of
-//     io.in(room).fetchSockets()
+//   fetch-sockets({room, greet}) → [{id, rooms, auth, eio, address, issued, data, member}]
+//     of io.in(room).fetchSockets() (member: data.member)
 //     sorted by id; then each fetched socket is sent `greet` (its id) and joins `greeted`.
-//     socket.data is {member: "node"}.
+//     socket.data starts as {member: "node"}; set-data(value) → "done" replaces it.
 //   broadcast({to, except, includeSelf, event, args}) → "done"
 //     includeSelf false: socket.to(to).except(except) (the sender excluded)
 //     includeSelf true:  io.to(to).except(except)
@@ -117,6 +117,10 @@ io.on("connection", (socket) => {
   });
   socket.on("rooms", (cb) => reply(cb, sortedRooms(socket)));
   socket.on("whoami", (cb) => reply(cb, socket.id));
+  socket.on("set-data", (data, cb) => {
+    socket.data = data;
+    reply(cb, "done");
+  });
   socket.on("echo", (...args) => {
     const cb = typeof args[args.length - 1] === "function" ? args.pop() : null;
     if (cb) cb(...args);
@@ -142,6 +146,7 @@ io.on("connection", (socket) => {
         address: s.handshake.address,
         issued: s.handshake.issued,
         data: s.data ?? null,
+        member: s.data?.member ?? null,
       }));
       for (const s of sockets) {
         s.emit(req.greet, s.id);

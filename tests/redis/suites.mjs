@@ -317,6 +317,9 @@ export function requestSuite(kinds) {
           const y2 = await Y.client("y2", { auth: { name: "y2" }, transports: ["polling"], upgrade: false });
           const yOut = await Y.client("yOut");
           for (const c of [x1, y1, y2]) await ack(c.s, "join", [room, `${c.label}-own`]);
+          // y2's data is set by an event handler; the others keep what their connect set.
+          const y2Data = { member: y2.member.kind, score: 7, tags: ["a", { deep: [1, null] }] };
+          assert.equal(await ack(y2.s, "set-data", y2Data), "done");
           const greet = freshEvent("greet");
           const greeted = new Map();
           for (const c of [x1, y1, y2, yOut]) c.s.on(greet, (id) => greeted.set(c.label, [...(greeted.get(c.label) ?? []), id]));
@@ -335,7 +338,8 @@ export function requestSuite(kinds) {
               rooms: [c.id, room, `${c.label}-own`].sort(),
               auth: { name: c.label },
               eio: "4",
-              data: c.member.kind === "node" ? { member: "node" } : {},
+              data: c === y2 ? y2Data : { member: c.member.kind },
+              member: c.member.kind,
             }))
             .sort((a, b) => (a.id < b.id ? -1 : 1));
           assert.deepEqual(got, expected, `fetch-sockets ${room}${evidence(mark)}`);

@@ -5,7 +5,7 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use super::{
-    Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalNamespace, Room, SocketData,
+    Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalNamespace, Room, SocketInfo,
 };
 use crate::Sid;
 use crate::ack::AckStream;
@@ -54,14 +54,14 @@ impl LocalAdapter {
     }
 
     /// What this server tells of the local sockets the options address.
-    pub fn socket_data(&self, options: &BroadcastOptions) -> Vec<SocketData> {
+    pub fn socket_info(&self, options: &BroadcastOptions) -> Vec<SocketInfo> {
         let Some(namespace) = self.namespace.get() else {
             return Vec::new();
         };
         self.select(options)
             .into_iter()
             .filter_map(|sid| namespace.socket(sid))
-            .map(|socket| SocketData::of(&socket))
+            .map(|socket| SocketInfo::of(&socket))
             .collect()
     }
 
@@ -196,8 +196,8 @@ impl Adapter for LocalAdapter {
     fn fetch_sockets(
         &self,
         options: &BroadcastOptions,
-    ) -> AdapterFuture<'_, ClusterResult<Vec<SocketData>>> {
-        Box::pin(std::future::ready(Ok(self.socket_data(options))))
+    ) -> AdapterFuture<'_, ClusterResult<Vec<SocketInfo>>> {
+        Box::pin(std::future::ready(Ok(self.socket_info(options))))
     }
 
     fn all_rooms(&self) -> AdapterFuture<'_, ClusterResult<HashSet<Room>>> {

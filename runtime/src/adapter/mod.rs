@@ -95,7 +95,7 @@ pub trait Adapter: Send + Sync + 'static {
     fn fetch_sockets(
         &self,
         options: &BroadcastOptions,
-    ) -> AdapterFuture<'_, ClusterResult<Vec<SocketData>>>;
+    ) -> AdapterFuture<'_, ClusterResult<Vec<SocketInfo>>>;
 
     /// Every room of the namespace, socket-id rooms included (Node's `allRooms`); a cluster
     /// adapter merges the rooms of every server.
@@ -141,11 +141,11 @@ pub trait Adapter: Send + Sync + 'static {
 ///     "rooms": ["J2eN0aZi5AhDrQg9AAAB", "lobby"],
 ///     "data": { "score": 3 },
 /// });
-/// let socket: ferrio::SocketData = serde_json::from_value(node_answer).unwrap();
+/// let socket: ferrio::SocketInfo = serde_json::from_value(node_answer).unwrap();
 /// assert_eq!(socket.handshake.auth["name"], "ada");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SocketData {
+pub struct SocketInfo {
     /// The socket's id.
     pub id: Sid,
     /// The request that opened its connection.
@@ -153,12 +153,13 @@ pub struct SocketData {
     /// The rooms it is in, its own id included.
     #[serde(deserialize_with = "deserialize_rooms")]
     pub rooms: Vec<Room>,
-    /// What its server keeps about it (Node's `socket.data`); `{}` from ferrio servers.
+    /// Its data (Node's `socket.data`, ferrio's [`SocketData`](crate::SocketData)); `{}`
+    /// when it has none.
     #[serde(default)]
     pub data: serde_json::Value,
 }
 
-/// The handshake of a socket of the cluster, as [`SocketData`] carries it. (Node also sends
+/// The handshake of a socket of the cluster, as [`SocketInfo`] carries it. (Node also sends
 /// the connection's time as JavaScript's `Date` text, which ferrio leaves out.)
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -181,7 +182,7 @@ pub struct HandshakeData {
     pub issued: u64,
 }
 
-impl SocketData {
+impl SocketInfo {
     /// Describes a socket of this server.
     pub(crate) fn of(socket: &crate::Socket) -> Self {
         let handshake = socket.handshake();
@@ -222,7 +223,7 @@ impl SocketData {
                     .map_or(0, |since| since.as_millis() as u64),
             },
             rooms: socket.rooms(),
-            data: serde_json::Value::Object(serde_json::Map::new()),
+            data: socket.data_slot().to_json(),
         }
     }
 }
@@ -315,9 +316,9 @@ mod tests {
     }
 
     #[test]
-    fn socket_data_reads_node_numeric_rooms_and_missing_fields() {
+    fn socket_info_reads_node_numeric_rooms_and_missing_fields() {
         let node = json!({ "id": "J2eN0aZi5AhDrQg9AAAB", "handshake": {}, "rooms": ["J2eN0aZi5AhDrQg9AAAB", 3] });
-        let socket = serde_json::from_value::<SocketData>(node).map(|socket| socket.rooms);
+        let socket = serde_json::from_value::<SocketInfo>(node).map(|socket| socket.rooms);
         assert_eq!(
             socket.ok(),
             Some(vec![Room::from("J2eN0aZi5AhDrQg9AAAB"), Room::from("3")])

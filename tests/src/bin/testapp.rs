@@ -4,7 +4,8 @@
 //!
 //! `whoami` acknowledges the socket's id as the server knows it. `fetch-sockets` ({room,
 //! greet}) describes the room's sockets across the cluster and greets each through its
-//! fetched handle. `server-side-emit` ({event,
+//! fetched handle; every socket's data starts as `{member: "ferrio"}`, and `set-data`
+//! (value) replaces it. `server-side-emit` ({event,
 //! args}) sends an event to the other servers of a cluster; their `announce` listener tells
 //! their own clients with `announced`. `server-side-call` ({event, args}) sends one and waits
 //! for every server's answer: `{responses, error}`, responses sorted by JSON; the `ask`
@@ -29,7 +30,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use ferrio::{
     AckSender, Auth, ConnectError, Data, DisconnectReason, Event, Payload, Rooms, Sid, Socket,
-    SocketIo, State, Transport,
+    SocketData, SocketIo, State, Transport,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -125,11 +126,27 @@ fn sorted(rooms: impl IntoIterator<Item = ferrio::Room>) -> Vec<String> {
     rooms
 }
 
-async fn connect(Auth(auth): Auth<Token>) -> Result<(), ConnectError> {
+/// The socket data every socket of a ferrio member starts with; Node's members set
+/// `{member: "node"}`.
+#[derive(Clone, Serialize, Deserialize)]
+struct Member {
+    member: String,
+}
+
+async fn connect(Auth(auth): Auth<Token>, data: SocketData<Member>) -> Result<(), ConnectError> {
     if auth.token.as_deref() == Some("bad") {
         return Err(ConnectError::new("bad token").with_data(json!({ "code": 42 })));
     }
+    data.set(Member {
+        member: "ferrio".into(),
+    });
     Ok(())
+}
+
+/// Replaces the socket's data with what the client sent.
+async fn set_data(data: SocketData<Value>, Data(value): Data<Value>, ack: AckSender) {
+    data.set(value);
+    let _ = ack.send("done");
 }
 
 async fn disconnect(socket: Socket, reason: DisconnectReason, State(log): State<Disconnects>) {
@@ -182,7 +199,8 @@ async fn fetch_sockets(io: SocketIo, Data(request): Data<FetchRequest>, ack: Ack
                 "eio": socket.handshake().query.get("EIO"),
                 "address": socket.handshake().address,
                 "issued": socket.handshake().issued,
-                "data": socket.data(),
+                "data": socket.raw_data(),
+                "member": socket.data::<Member>().ok().map(|data| data.member),
             })
         })
         .collect();
@@ -559,6 +577,7 @@ async fn main() -> std::io::Result<()> {
                 .on("rooms", rooms)
                 .on("room-sockets", room_sockets)
                 .on("fetch-sockets", fetch_sockets)
+                .on("set-data", set_data)
                 .on("broadcast", broadcast)
                 .on("emit-to-sid", emit_to_sid)
                 .on("server-emit", server_emit)

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::super::wire::WireBroadcast;
 use super::super::{
     Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalAdapter, LocalNamespace, Room,
-    SocketData, room_names,
+    SocketInfo, room_names,
 };
 use super::{Answers, Redis, request};
 use crate::Sid;
@@ -176,8 +176,8 @@ impl Adapter for RedisAdapter {
     fn fetch_sockets(
         &self,
         options: &BroadcastOptions,
-    ) -> AdapterFuture<'_, ClusterResult<Vec<SocketData>>> {
-        let local = self.local.socket_data(options);
+    ) -> AdapterFuture<'_, ClusterResult<Vec<SocketInfo>>> {
+        let local = self.local.socket_info(options);
         if options.local {
             return Box::pin(async move { Ok(local) });
         }
@@ -185,7 +185,7 @@ impl Adapter for RedisAdapter {
         Box::pin(async move {
             let answers = self.ask(request).await;
             let remote = described_sockets(&answers).filter_map(|socket| {
-                SocketData::deserialize(socket)
+                SocketInfo::deserialize(socket)
                     .inspect_err(|error| {
                         tracing::warn!(%error, "skipped a socket of another server that does not decode");
                     })
