@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use ferrio::AckSender;
 use ferrio::prelude::*;
-use ferrio::{AckSender, Data};
 
 #[on("ping", namespace = "/dsl")]
 fn ping(n: u64) -> u64 {
@@ -32,12 +32,12 @@ async fn server_round_trips(socket: &Socket, n: u64) -> u128 {
 async fn main() -> std::io::Result<()> {
     let io = SocketIo::builder()
         .namespace("/manual", |ns| {
-            ns.on("ping", |Data(n): Data<u64>, ack: AckSender| async move {
+            ns.on("ping", |n: u64, ack: AckSender| async move {
                 let _ = ack.send(n);
             })
             .on(
                 "call",
-                |socket: Socket, Data(n): Data<u64>, ack: AckSender| async move {
+                |socket: Socket, n: u64, ack: AckSender| async move {
                     let _ = ack.send(server_round_trips(&socket, n).await);
                 },
             )

@@ -1,7 +1,7 @@
 //! Tokens from the model: the function that extracts a handler's parameters and runs it, the
 //! functions that register it, and the route list gathered by `inventory`.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, LitStr, Type};
@@ -22,43 +22,89 @@ pub(crate) enum Callee<'a> {
     Method { self_ty: &'a Type },
 }
 
-/// The private function that extracts the parameters and runs the handler.
-pub(crate) fn call_fn(handler: &Handler, name: &Ident, callee: &Callee<'_>) -> TokenStream {
-    let private = quote!(::ferrio::__private);
-    let context_ty = match handler.kind {
+/// The context type of a kind of handler.
+pub(crate) fn context_ty(kind: Kind) -> TokenStream {
+    match kind {
         Kind::Event | Kind::Any => quote!(::ferrio::EventContext),
         Kind::Connect => quote!(::ferrio::ConnectContext),
         Kind::Disconnect => quote!(::ferrio::DisconnectContext),
-    };
-    let future_ty = match handler.kind {
+    }
+}
+
+/// `<ty as FromContext<context>>`, spanned at the parameter's type: every error about the
+/// parameter is reported there.
+pub(crate) fn from_context(ty: &Type, kind: Kind) -> TokenStream {
+    let context_ty = context_ty(kind);
+    quote_spanned!(ty.span()=> <#ty as ::ferrio::FromContext<#context_ty>>)
+}
+
+/// What a parameter's `FromContext` implementation says it takes.
+#[derive(Clone, Copy)]
+pub(crate) enum Takes {
+    /// Payload arguments (`ARGS`).
+    Args,
+    /// The acknowledgement (`TAKES_ACK`), as 0 or 1.
+    Ack,
+}
+
+/// A const expression, spanned at `span`: what the parameters take, summed.
+pub(crate) fn sum<'a>(
+    params: impl IntoIterator<Item = &'a Type>,
+    kind: Kind,
+    takes: Takes,
+    span: Span,
+) -> TokenStream {
+    let terms: Vec<TokenStream> = params
+        .into_iter()
+        .map(|ty| {
+            let param = from_context(ty, kind);
+            match takes {
+                Takes::Args => quote_spanned!(span=> #param::ARGS),
+                Takes::Ack => quote_spanned!(span=> #param::TAKES_ACK as usize),
+            }
+        })
+        .collect();
+    if terms.is_empty() {
+        return quote_spanned!(span=> { 0usize });
+    }
+    quote_spanned!(span=> { #(#terms)+* })
+}
+
+/// The private function that extracts the parameters and runs the handler.
+pub(crate) fn call_fn(handler: &Handler, name: &Ident, callee: &Callee<'_>) -> TokenStream {
+    let private = quote!(::ferrio::__private);
+    let kind = handler.kind;
+    let context_ty = context_ty(kind);
+    let future_ty = match kind {
         Kind::Connect => quote!(#private::ConnectFuture),
         _ => quote!(#private::HandlerFuture),
     };
     let mut extractions = Vec::new();
-    let mut args = Vec::new();
     if let Callee::Method { self_ty } = callee {
         let this_ty: Type = syn::parse_quote!(::ferrio::State<#self_ty>);
         extractions.push(extract(
-            handler.kind,
+            kind,
             &this_ty,
             &format_ident!("__ferrio_this"),
-            None,
+            &quote!(0),
         ));
     }
-    let mut previous_index: Option<(Ident, &Type)> = None;
-    for (i, param) in handler.params.iter().enumerate() {
+    let types: Vec<&Type> = handler.params.iter().map(|param| &param.ty).collect();
+    let mut args = Vec::new();
+    for (i, ty) in types.iter().enumerate() {
         let value = format_ident!("__ferrio_param_{}", i);
-        let index = format_ident!("__FERRIO_ARG_{}", i);
-        if matches!(handler.kind, Kind::Event | Kind::Any) {
-            let start = match &previous_index {
-                None => quote!(0),
-                Some((prev, prev_ty)) => quote!(#prev + <#prev_ty as #private::EventParam>::ARGS),
-            };
-            extractions.push(quote!(const #index: usize = #start;));
-            previous_index = Some((index.clone(), &param.ty));
-        }
-        extractions.push(extract(handler.kind, &param.ty, &value, Some(&index)));
+        let before = &types[..i];
+        let index = sum(before.iter().copied(), kind, Takes::Args, ty.span());
+        extractions.push(extract(kind, ty, &value, &index));
+        extractions.push(param_check(kind, ty, before));
         args.push(value);
+    }
+    if matches!(kind, Kind::Event | Kind::Any) && handler.output.acknowledges() {
+        let span = handler.output_span;
+        let senders = sum(types.iter().copied(), kind, Takes::Ack, span);
+        extractions.push(quote_spanned!(span=>
+            ::ferrio::__private::returns_the_ack::<#senders>();
+        ));
     }
     let fn_name = &handler.ident;
     let invocation = match callee {
@@ -79,7 +125,7 @@ pub(crate) fn call_fn(handler: &Handler, name: &Ident, callee: &Callee<'_>) -> T
         })
     };
     quote! {
-        #[allow(non_snake_case, clippy::let_unit_value)]
+        #[allow(non_snake_case, unused_braces, clippy::let_unit_value)]
         fn #name(context: #context_ty) -> #future_ty {
             #(#extractions)*
             #prepare
@@ -89,31 +135,36 @@ pub(crate) fn call_fn(handler: &Handler, name: &Ident, callee: &Callee<'_>) -> T
 }
 
 /// Extracts one parameter, returning early when it cannot be.
-fn extract(kind: Kind, ty: &Type, value: &Ident, index: Option<&Ident>) -> TokenStream {
+fn extract(kind: Kind, ty: &Type, value: &Ident, index: &TokenStream) -> TokenStream {
     let private = quote!(::ferrio::__private);
-    let span = ty.span();
-    let (call, failed) = match kind {
-        Kind::Event | Kind::Any => {
-            let index = index.map_or_else(|| quote!(0), |i| quote!(#i));
-            (
-                quote_spanned!(span=> <#ty as #private::EventParam>::extract(&context, #index)),
-                quote!(#private::extraction_failed(&context, error)),
-            )
-        }
-        Kind::Connect => (
-            quote_spanned!(span=> <#ty as #private::ConnectParam>::extract(&context)),
-            quote!(#private::auth_failed(error)),
-        ),
-        Kind::Disconnect => (
-            quote_spanned!(span=> <#ty as #private::DisconnectParam>::extract(&context)),
-            quote!(#private::disconnect_failed(error)),
-        ),
-    };
+    let param = from_context(ty, kind);
+    let call = quote_spanned!(ty.span()=> #param::from_context(&context, #index));
     quote! {
         let #value = match #call {
             ::std::result::Result::Ok(value) => value,
-            ::std::result::Result::Err(error) => return #failed,
+            ::std::result::Result::Err(error) => return #private::extraction_failed(&context, error),
         };
+    }
+}
+
+/// The rule a parameter's kind of handler sets on what the parameters before it take: one
+/// acknowledgement sender for an event, one auth payload for a connect.
+fn param_check(kind: Kind, ty: &Type, before: &[&Type]) -> TokenStream {
+    let param = from_context(ty, kind);
+    match kind {
+        Kind::Event | Kind::Any => {
+            let senders = sum(before.iter().copied(), kind, Takes::Ack, ty.span());
+            quote_spanned!(ty.span()=>
+                ::ferrio::__private::one_ack_sender::<#senders, { #param::TAKES_ACK }>();
+            )
+        }
+        Kind::Connect => {
+            let auths = sum(before.iter().copied(), kind, Takes::Args, ty.span());
+            quote_spanned!(ty.span()=>
+                ::ferrio::__private::one_auth::<#auths, { #param::ARGS }>();
+            )
+        }
+        Kind::Disconnect => quote!(),
     }
 }
 
@@ -125,7 +176,7 @@ fn respond(handler: &Handler) -> (TokenStream, TokenStream) {
     match (handler.kind, &handler.output) {
         (_, Output::Unit) => (quote!(), quote!(let () = __ferrio_out; #ok)),
         (Kind::Event | Kind::Any, Output::Value(ty)) => (
-            quote!(let __ferrio_ack = #private::ack_sender(&context);),
+            quote!(let __ferrio_ack = context.ack_sender();),
             quote_spanned!(ty.span()=> #private::acknowledge(__ferrio_ack, __ferrio_out)),
         ),
         (
@@ -147,8 +198,8 @@ fn respond(handler: &Handler) -> (TokenStream, TokenStream) {
             );
             (
                 quote! {
-                    let __ferrio_ack = #private::ack_sender(&context);
-                    let __ferrio_event = #private::event_name(&context);
+                    let __ferrio_ack = context.ack_sender();
+                    let __ferrio_event = ::std::borrow::ToOwned::to_owned(context.event());
                 },
                 quote! {
                     match __ferrio_out {
@@ -160,14 +211,7 @@ fn respond(handler: &Handler) -> (TokenStream, TokenStream) {
         }
         (Kind::Connect, Output::Result { err, span, .. }) => {
             let err_span = err.as_ref().map_or(*span, Spanned::span);
-            let is_connect_error = err
-                .as_ref()
-                .is_some_and(|ty| last_ident_is(ty, "ConnectError"));
-            let refuse = if is_connect_error {
-                quote_spanned!(err_span=> #private::connect_error(error))
-            } else {
-                quote_spanned!(err_span=> #private::refusal(error))
-            };
+            let refuse = quote_spanned!(err_span=> #private::refusal(error));
             (
                 quote!(),
                 quote! {
@@ -194,10 +238,6 @@ fn respond(handler: &Handler) -> (TokenStream, TokenStream) {
         // Rejected by the signature checks; keep the expansion well-formed.
         (Kind::Connect | Kind::Disconnect, Output::Value(_)) => (quote!(), quote!(#ok)),
     }
-}
-
-fn last_ident_is(ty: &Type, name: &str) -> bool {
-    matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == name))
 }
 
 /// The function that adds one route of a handler to a server builder.

@@ -15,7 +15,7 @@ use syn::spanned::Spanned;
 use syn::{ImplItem, ItemFn, ItemImpl};
 
 use attr::{ErrorArgs, NamespaceArgs, OnArgs, is_on};
-use expand::{Callee, Entry, Route};
+use expand::{Callee, Entry, Route, Takes};
 use signature::{Handler, Kind, Place};
 
 /// Registers a function as the handler of a Socket.IO event.
@@ -196,23 +196,31 @@ fn typed_on(event: &syn::Path, mut function: ItemFn) -> Tokens {
     let event_alias = quote!(__FerrioEvent);
     let mut checks =
         vec![quote_spanned!(event.span()=> #checks_path::client_event(__ferrio_event);)];
-    let mut payloads = 0usize;
-    for param in &handler.params {
+    let types: Vec<&syn::Type> = handler.params.iter().map(|param| &param.ty).collect();
+    for (i, param) in handler.params.iter().enumerate() {
         let ty = &param.ty;
-        match param.extractor {
-            Some(signature::Extractor::Socket) => {
-                checks.push(
-                    quote_spanned!(ty.span()=> #checks_path::socket::<_, #ty>(__ferrio_event);),
-                );
-            }
-            Some(_) => {}
-            None => {
-                checks.push(quote_spanned!(ty.span()=> #checks_path::arg::<_, #payloads, #ty>(__ferrio_event);));
-                payloads += 1;
-            }
+        if param.is_socket() {
+            checks
+                .push(quote_spanned!(ty.span()=> #checks_path::socket::<_, #ty>(__ferrio_event);));
         }
+        let index = expand::sum(
+            types[..i].iter().copied(),
+            Kind::Event,
+            Takes::Args,
+            ty.span(),
+        );
+        let args = expand::from_context(ty, Kind::Event);
+        checks.push(quote_spanned!(ty.span()=>
+            #checks_path::param::<_, #index, { #args::ARGS }, #ty>(__ferrio_event);
+        ));
     }
     let ident = &function.sig.ident;
+    let payloads = expand::sum(
+        types.iter().copied(),
+        Kind::Event,
+        Takes::Args,
+        ident.span(),
+    );
     checks
         .push(quote_spanned!(ident.span()=> #checks_path::arity::<_, #payloads>(__ferrio_event);));
     let returned = match &function.sig.output {

@@ -33,50 +33,23 @@ impl Kind {
     }
 }
 
-/// An extractor recognised by name; anything else is a payload argument.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Extractor {
-    Socket,
-    SocketIo,
-    State,
-    SessionState,
-    SocketData,
-    AckSender,
-    Payload,
-    Event,
-    DisconnectReason,
-}
-
-impl Extractor {
-    fn recognise(ty: &Type) -> Option<Self> {
-        let Type::Path(path) = ty else { return None };
-        let last = path.path.segments.last()?;
-        Some(match last.ident.to_string().as_str() {
-            "Socket" => Self::Socket,
-            "SocketIo" => Self::SocketIo,
-            "State" => Self::State,
-            "SessionState" => Self::SessionState,
-            "SocketData" => Self::SocketData,
-            "AckSender" => Self::AckSender,
-            "Payload" => Self::Payload,
-            "Event" => Self::Event,
-            "DisconnectReason" => Self::DisconnectReason,
-            _ => return None,
-        })
-    }
-
-    /// Whether every kind of handler can take it.
-    fn is_common(self) -> bool {
-        matches!(
-            self,
-            Self::Socket | Self::SocketIo | Self::State | Self::SessionState | Self::SocketData
-        )
-    }
-}
-
+/// A parameter: an extractor or a payload argument, as the compiler decides from its type's
+/// `FromContext` implementation.
 pub(crate) struct Param {
     pub(crate) ty: Type,
-    pub(crate) extractor: Option<Extractor>,
+}
+
+impl Param {
+    /// Whether the parameter is written as a `Socket`: the schema checks its namespace.
+    pub(crate) fn is_socket(&self) -> bool {
+        let Type::Path(path) = &self.ty else {
+            return false;
+        };
+        path.path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Socket")
+    }
 }
 
 /// What the handler returns.
@@ -126,7 +99,7 @@ impl Output {
         Self::Value(ty.clone())
     }
 
-    fn acknowledges(&self) -> bool {
+    pub(crate) fn acknowledges(&self) -> bool {
         match self {
             Self::Unit => false,
             Self::Value(_) => true,
@@ -146,6 +119,8 @@ pub(crate) struct Handler {
     pub(crate) is_async: bool,
     pub(crate) params: Vec<Param>,
     pub(crate) output: Output,
+    /// Where the return type is written (the name, when there is none).
+    pub(crate) output_span: Span,
 }
 
 /// Where the handler is written.
@@ -183,7 +158,6 @@ impl Handler {
             match input {
                 FnArg::Receiver(r) => receiver = Some(r),
                 FnArg::Typed(typed) => params.push(Param {
-                    extractor: Extractor::recognise(&typed.ty),
                     ty: (*typed.ty).clone(),
                 }),
             }
@@ -212,68 +186,28 @@ impl Handler {
             is_async: sig.asyncness.is_some(),
             params,
             output: Output::of(&sig.output),
+            output_span: match &sig.output {
+                ReturnType::Type(_, ty) => ty.span(),
+                ReturnType::Default => sig.ident.span(),
+            },
         };
-        handler.check(&sig.output, errors);
+        handler.check(errors);
         handler
     }
 
-    fn check(&self, output: &ReturnType, errors: &mut Vec<syn::Error>) {
+    fn check(&self, errors: &mut Vec<syn::Error>) {
         let kind = self.kind;
-        let mut ack_senders = 0;
-        let mut payloads = 0;
         for param in &self.params {
-            let span = param.ty.span();
-            match (kind, param.extractor) {
-                (_, Some(extractor)) if extractor.is_common() => {}
-                (Kind::Event | Kind::Any, Some(Extractor::AckSender)) => {
-                    ack_senders += 1;
-                    if ack_senders > 1 {
-                        errors.push(syn::Error::new(
-                            span,
-                            "`AckSender` can appear only once: a client's acknowledgement is sent at most once",
-                        ));
-                    }
-                }
-                (Kind::Event | Kind::Any, Some(Extractor::Payload | Extractor::Event)) => {}
-                (_, None) if matches!(param.ty, Type::Reference(_)) => errors.push(syn::Error::new(
-                    span,
+            if matches!(param.ty, Type::Reference(_)) {
+                errors.push(syn::Error::new(
+                    param.ty.span(),
                     "payload arguments are owned values deserialized from the message: take `String` for `&str`, `Vec<T>` for `&[T]`",
-                )),
-                (Kind::Event | Kind::Any, None) => {}
-                (Kind::Disconnect, Some(Extractor::DisconnectReason)) => {}
-                (Kind::Connect, None) => {
-                    payloads += 1;
-                    if payloads > 1 {
-                        errors.push(syn::Error::new(
-                            span,
-                            "a connect handler takes at most one auth payload; combine the fields into one struct",
-                        ));
-                    }
-                }
-                (Kind::Disconnect, None) => errors.push(syn::Error::new(
-                    span,
-                    "a disconnect handler receives no payload; it takes `Socket`, `SocketIo`, `State<T>`, `SessionState<T>` and `DisconnectReason`",
-                )),
-                (_, Some(extractor)) => errors.push(syn::Error::new(
-                    span,
-                    format!("{} cannot take `{extractor:?}`{}", kind.describe(), hint(kind, extractor)),
-                )),
+                ));
             }
         }
-        let output_span = match output {
-            ReturnType::Type(_, ty) => ty.span(),
-            ReturnType::Default => self.ident.span(),
-        };
+        let output_span = self.output_span;
         match kind {
-            Kind::Event | Kind::Any => {
-                if ack_senders > 0 && self.output.acknowledges() {
-                    errors.push(syn::Error::new(
-                        output_span,
-                        "acknowledge either by returning a value or with `AckSender`, not both: \
-                         return `()` when the handler takes an `AckSender`",
-                    ));
-                }
-            }
+            Kind::Event | Kind::Any => {}
             Kind::Connect | Kind::Disconnect => {
                 let ok_is_unit = match &self.output {
                     Output::Unit => true,
@@ -296,17 +230,5 @@ impl Handler {
                 }
             }
         }
-    }
-}
-
-fn hint(kind: Kind, extractor: Extractor) -> &'static str {
-    match (kind, extractor) {
-        (Kind::Connect, Extractor::AckSender) => {
-            ": a connection is not acknowledged; return `Err(..)` to refuse it"
-        }
-        (_, Extractor::AckSender) => ": only events can be acknowledged",
-        (_, Extractor::DisconnectReason) => ": only a disconnect handler receives the reason",
-        (Kind::Connect, _) => ": take the auth payload as a typed parameter instead",
-        _ => "",
     }
 }

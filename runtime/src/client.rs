@@ -8,8 +8,9 @@ use bytes::Bytes;
 use rustc_hash::FxHashMap;
 
 use crate::engineio::{CloseReason, EngineHandler, Message, ProtocolVersion, Session};
-use crate::handler::ConnectError;
-use crate::handler::{ConnectContext, HandlerName, start_in_order};
+use crate::error::ConnectError;
+use crate::extract::ConnectContext;
+use crate::handler::start_in_order;
 use crate::payload::Payload;
 use crate::server::Shared;
 use crate::socket::{DisconnectReason, Socket};
@@ -156,9 +157,7 @@ impl Dispatcher {
                         socket: socket.clone(),
                         auth,
                     };
-                    handler
-                        .call(context, HandlerName("connect".to_owned()))
-                        .await
+                    handler.call(context).await
                 }
                 None => Ok(()),
             };
@@ -181,7 +180,7 @@ impl Dispatcher {
 /// Answers a connection attempt with CONNECT_ERROR.
 fn refuse(session: &Session<Connection>, namespace: &str, refusal: &ConnectError) {
     let encoded = match session.protocol() {
-        ProtocolVersion::V4 => packet::encode_connect_error(namespace, refusal),
+        ProtocolVersion::V4 => packet::encode_connect_error(namespace, &refusal.to_json()),
         // An ERROR packet: the client 2.x emits `error` with its data, or else its message.
         ProtocolVersion::V3 => match refusal.data() {
             Some(data) => packet::encode_connect_error(namespace, data),

@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+use serde::Serialize;
+use serde_json::Value;
+
 use crate::ack::AckSender;
 
 #[derive(Debug)]
@@ -459,5 +462,78 @@ mod tests {
             "the other servers could not be reached"
         );
         assert_eq!(unreachable.into_partial(), vec![1]);
+    }
+}
+
+/// A refused connection: the client receives a CONNECT_ERROR packet whose `message` (and
+/// optional `data`) its `connect_error` listener sees.
+///
+/// # Examples
+///
+/// ```
+/// use ferrio::ConnectError;
+///
+/// let refusal = ConnectError::new("bad token").with_data(serde_json::json!({ "code": 42 }));
+/// assert_eq!(refusal.message(), "bad token");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectError {
+    message: String,
+    data: Option<Value>,
+}
+
+impl ConnectError {
+    /// A refusal with this message (the client's `err.message`).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// Adds data (the client's `err.data`). Data that does not serialize is left out.
+    pub fn with_data<T: Serialize>(mut self, data: T) -> Self {
+        self.data = serde_json::to_value(data).ok();
+        self
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The data, if any.
+    pub fn data(&self) -> Option<&Value> {
+        self.data.as_ref()
+    }
+
+    /// The CONNECT_ERROR packet's body: `{message, data}`, without `data` when there is none.
+    pub(crate) fn to_json(&self) -> Value {
+        let mut body = serde_json::Map::new();
+        body.insert("message".into(), self.message.clone().into());
+        if let Some(data) = &self.data {
+            body.insert("data".into(), data.clone());
+        }
+        Value::Object(body)
+    }
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "connection refused: {}", self.message)
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+impl From<&str> for ConnectError {
+    fn from(message: &str) -> Self {
+        Self::new(message)
+    }
+}
+
+impl From<String> for ConnectError {
+    fn from(message: String) -> Self {
+        Self::new(message)
     }
 }

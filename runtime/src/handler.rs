@@ -1,4 +1,5 @@
-//! Handlers and their extractors: plain functions whose parameters say what they need.
+//! Handlers: plain functions whose parameters say what they need, and whose return value
+//! is the outcome (an acknowledgement, an error, a refusal).
 //!
 //! A handler is any `Fn` (async or returning a future) whose parameters all implement
 //! [`FromContext`] for the kind of handler it is: event, connect or disconnect. Parameters
@@ -12,363 +13,169 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
 
-use crate::ack::AckSender;
-use crate::error::{BoxError, HandlerError};
-use crate::payload::Payload;
-use crate::server::SocketIo;
-use crate::session_state::SessionState;
-use crate::socket::{DisconnectReason, Socket};
-use crate::socket_data::SocketData;
+use crate::error::{BoxError, ConnectError, HandlerError};
+use crate::extract::{
+    ConnectContext, DisconnectContext, EventContext, FromContext, HandlerContext,
+};
 
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// What every kind of handler context offers.
-pub trait HandlerContext: Send + 'static {
-    /// What a handler of this kind fails with.
-    type Error: Send + 'static;
+/// A value a handler's return sends as the acknowledgement: anything `Serialize`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be sent as an acknowledgement",
+    label = "the return value is the acknowledgement, so it must implement `serde::Serialize`",
+    note = "add `#[derive(Serialize)]` to the type, or return `()` to send no acknowledgement"
+)]
+pub trait IntoAck: Serialize {}
 
-    /// The socket the handler runs for.
-    fn socket(&self) -> &Socket;
+impl<T: Serialize> IntoAck for T {}
 
-    /// The error for a parameter that could not be extracted.
-    fn extraction_error(&self, error: BoxError) -> Self::Error;
+/// An error a handler can fail with: anything that converts into a [`BoxError`] (an error
+/// type, a `String`, a `&'static str`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a handler's error",
+    label = "the `Err` of a handler goes to the error handler, so it must convert into `Box<dyn Error + Send + Sync>`",
+    note = "use a type that implements `std::error::Error + Send + Sync`, a `String`, or a `&'static str`"
+)]
+pub trait IntoHandlerError: Into<BoxError> {}
+
+impl<E: Into<BoxError>> IntoHandlerError for E {}
+
+/// What a connect handler's `Err` refuses the connection with: a [`ConnectError`] as it is,
+/// a string as the client's `err.message`, any other `Serialize` value as its `err.data`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot refuse a connection",
+    label = "the `Err` of a connect handler is sent to the client, so it must implement `serde::Serialize`",
+    note = "return a `String` (the client's `err.message`), a serializable value (its `err.data`), or a `ConnectError`"
+)]
+pub trait IntoRefusal {
+    /// The CONNECT_ERROR the client receives.
+    fn into_refusal(self) -> ConnectError;
 }
 
-/// An event from a client: its name, arguments, and whether it asked for an acknowledgement.
-#[derive(Debug)]
-pub struct EventContext {
-    pub(crate) socket: Socket,
-    pub(crate) event: String,
-    pub(crate) payload: Payload,
-    pub(crate) ack_id: Option<u64>,
-}
-
-impl HandlerContext for EventContext {
-    type Error = HandlerError;
-
-    fn socket(&self) -> &Socket {
-        &self.socket
-    }
-
-    fn extraction_error(&self, error: BoxError) -> HandlerError {
-        HandlerError::extraction(&self.event, error)
-            .with_ack(AckSender::new(self.socket.clone(), self.ack_id))
-    }
-}
-
-/// A client connecting to a namespace, with its auth payload.
-#[derive(Debug)]
-pub struct ConnectContext {
-    pub(crate) socket: Socket,
-    pub(crate) auth: Value,
-}
-
-impl HandlerContext for ConnectContext {
-    type Error = ConnectError;
-
-    fn socket(&self) -> &Socket {
-        &self.socket
-    }
-
-    fn extraction_error(&self, error: BoxError) -> ConnectError {
-        ConnectError::new(format!("invalid auth payload: {error}"))
-    }
-}
-
-/// A socket that disconnected, and why.
-#[derive(Debug)]
-pub struct DisconnectContext {
-    pub(crate) socket: Socket,
-    pub(crate) reason: DisconnectReason,
-}
-
-impl HandlerContext for DisconnectContext {
-    type Error = HandlerError;
-
-    fn socket(&self) -> &Socket {
-        &self.socket
-    }
-
-    fn extraction_error(&self, error: BoxError) -> HandlerError {
-        HandlerError::extraction("disconnect", error)
-    }
-}
-
-/// A refused connection: the client receives a CONNECT_ERROR packet whose `message` (and
-/// optional `data`) its `connect_error` listener sees.
-///
-/// # Examples
-///
-/// ```
-/// use ferrio::ConnectError;
-///
-/// let refusal = ConnectError::new("bad token").with_data(serde_json::json!({ "code": 42 }));
-/// assert_eq!(refusal.message(), "bad token");
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ConnectError {
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<Value>,
-}
-
-impl ConnectError {
-    /// A refusal with this message (the client's `err.message`).
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            data: None,
-        }
-    }
-
-    /// Adds data (the client's `err.data`). Data that does not serialize is left out.
-    pub fn with_data<T: Serialize>(mut self, data: T) -> Self {
-        self.data = serde_json::to_value(data).ok();
+impl IntoRefusal for ConnectError {
+    fn into_refusal(self) -> ConnectError {
         self
     }
-
-    /// The message.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// The data, if any.
-    pub fn data(&self) -> Option<&Value> {
-        self.data.as_ref()
-    }
 }
 
-impl fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "connection refused: {}", self.message)
+impl<E: Serialize> IntoRefusal for E {
+    fn into_refusal(self) -> ConnectError {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(message)) => ConnectError::new(message),
+            Ok(data) => ConnectError::new("connection refused").with_data(data),
+            Err(error) => ConnectError::new(format!("connection refused ({error})")),
+        }
     }
 }
 
-impl std::error::Error for ConnectError {}
-
-impl From<&str> for ConnectError {
-    fn from(message: &str) -> Self {
-        Self::new(message)
-    }
-}
-
-impl From<String> for ConnectError {
-    fn from(message: String) -> Self {
-        Self::new(message)
-    }
-}
-
-/// A value a handler parameter can be extracted as, from a handler context `C`.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a parameter of this handler",
-    note = "event handlers take: Socket, SocketIo, State<T>, Data<T>, TryData<T>, Payload, Event, AckSender",
-    note = "connect handlers take: Socket, SocketIo, State<T>, Auth<T>; disconnect handlers: Socket, SocketIo, State<T>, DisconnectReason",
-    note = "to take a typed argument, wrap it: `Data<{Self}>`"
-)]
-pub trait FromContext<C: HandlerContext>: Sized {
-    /// Extracts the value.
-    ///
-    /// # Errors
-    ///
-    /// The context does not hold what this parameter needs.
-    fn from_context(context: &C) -> Result<Self, BoxError>;
-}
-
-impl<C: HandlerContext> FromContext<C> for Socket {
-    fn from_context(context: &C) -> Result<Self, BoxError> {
-        Ok(context.socket().clone())
-    }
-}
-
-impl<C: HandlerContext> FromContext<C> for SocketIo {
-    fn from_context(context: &C) -> Result<Self, BoxError> {
-        context
-            .socket()
-            .io()
-            .ok_or_else(|| "the server is shutting down".into())
-    }
-}
-
-impl<C: HandlerContext, T: Send + Sync + 'static> FromContext<C> for SessionState<T> {
-    fn from_context(context: &C) -> Result<Self, BoxError> {
-        Ok(SessionState::new(context.socket().clone()))
-    }
-}
-
-impl<C, T> FromContext<C> for SocketData<T>
-where
-    C: HandlerContext,
-    T: Serialize + DeserializeOwned + Send + Sync + 'static,
-{
-    fn from_context(context: &C) -> Result<Self, BoxError> {
-        Ok(context.socket().data())
-    }
-}
-
-/// Shared application state, given to the builder with
-/// [`SocketIoBuilder::state`](crate::SocketIoBuilder::state). Share mutable state through an
-/// `Arc` of a lock or atomics.
+/// An acknowledgement a handler returns: `Ack(value)` sends `value` (a tuple is several
+/// arguments). An `#[on]` function may return the value bare; a closure given to the builder
+/// returns a type of your own as `Ack(..)` (ferrio's own and the standard serializable types
+/// it may return bare).
 ///
 /// # Examples
 ///
 /// ```
-/// use std::sync::Arc;
-/// use std::sync::atomic::{AtomicU64, Ordering};
-/// use ferrio::State;
+/// use ferrio::Ack;
+/// use serde::Serialize;
 ///
-/// #[derive(Clone, Default)]
-/// struct Visits(Arc<AtomicU64>);
+/// #[derive(Serialize)]
+/// struct Receipt { item: String }
 ///
-/// async fn visit(State(visits): State<Visits>) {
-///     visits.0.fetch_add(1, Ordering::Relaxed);
-/// }
+/// let io = ferrio::SocketIo::builder()
+///     .namespace("/", |ns| ns.on("buy", |item: String| async move { Ack(Receipt { item }) }))
+///     .build();
+/// # drop(io);
 /// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct State<T>(pub T);
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ack<T>(pub T);
 
-impl<C: HandlerContext, T: Clone + Send + Sync + 'static> FromContext<C> for State<T> {
-    fn from_context(context: &C) -> Result<Self, BoxError> {
-        context.socket().state::<T>().map(State).ok_or_else(|| {
-            format!(
-                "no state of type `{}`: give it to the builder with `.state(..)`",
-                std::any::type_name::<T>()
-            )
-            .into()
-        })
+impl<T: Serialize> Serialize for Ack<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
     }
 }
 
-/// The first argument of an event, deserialized. The handler does not run when it does not
-/// match: the error handler gets the reason.
+/// What a handler of context `C` may return: its outcome.
 ///
-/// # Examples
-///
-/// ```
-/// use ferrio::{Data, Socket};
-/// use serde::Deserialize;
-///
-/// #[derive(Deserialize)]
-/// struct Join { room: String }
-///
-/// async fn join(socket: Socket, Data(join): Data<Join>) {
-///     socket.join(join.room);
-/// }
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Data<T>(pub T);
-
-impl<T: DeserializeOwned + 'static> FromContext<EventContext> for Data<T> {
-    fn from_context(context: &EventContext) -> Result<Self, BoxError> {
-        Ok(Data(context.payload.arg(0)?))
-    }
-}
-
-/// The first argument of an event, or why it did not deserialize: the handler runs either way.
-#[derive(Debug)]
-pub struct TryData<T>(pub Result<T, serde_json::Error>);
-
-impl<T: DeserializeOwned + 'static> FromContext<EventContext> for TryData<T> {
-    fn from_context(context: &EventContext) -> Result<Self, BoxError> {
-        Ok(TryData(context.payload.arg(0)))
-    }
-}
-
-impl FromContext<EventContext> for Payload {
-    fn from_context(context: &EventContext) -> Result<Self, BoxError> {
-        Ok(context.payload.clone())
-    }
-}
-
-impl FromContext<EventContext> for AckSender {
-    fn from_context(context: &EventContext) -> Result<Self, BoxError> {
-        Ok(AckSender::new(context.socket.clone(), context.ack_id))
-    }
-}
-
-/// The name of the event being handled, for catch-all handlers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event(pub String);
-
-impl FromContext<EventContext> for Event {
-    fn from_context(context: &EventContext) -> Result<Self, BoxError> {
-        Ok(Event(context.event.clone()))
-    }
-}
-
-/// The auth payload a client sent with its connection (`io({ auth: {...} })`), deserialized;
-/// `{}` when it sent none. A payload that does not match refuses the connection.
-///
-/// # Examples
-///
-/// ```
-/// use ferrio::{Auth, ConnectError};
-/// use serde::Deserialize;
-///
-/// #[derive(Deserialize)]
-/// struct Credentials { token: String }
-///
-/// async fn connect(Auth(credentials): Auth<Credentials>) -> Result<(), ConnectError> {
-///     if credentials.token == "secret" { Ok(()) } else { Err("bad token".into()) }
-/// }
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct Auth<T>(pub T);
-
-impl<T: DeserializeOwned> FromContext<ConnectContext> for Auth<T> {
-    fn from_context(context: &ConnectContext) -> Result<Self, BoxError> {
-        Ok(Auth(T::deserialize(&context.auth)?))
-    }
-}
-
-impl FromContext<DisconnectContext> for DisconnectReason {
-    fn from_context(context: &DisconnectContext) -> Result<Self, BoxError> {
-        Ok(context.reason)
-    }
-}
-
-/// What a handler of context `C` may return.
+/// Event handlers return `()` (no acknowledgement), a value that is the acknowledgement
+/// ([`Ack`] of any `Serialize` type, or a standard serializable type bare), or a `Result` of
+/// either whose `Err` goes to the error handler. Connect handlers return `()` or
+/// `Result<(), E>`, whose `Err` refuses the connection ([`IntoRefusal`]); disconnect handlers
+/// `()` or `Result<(), E>`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a valid return type for this handler",
-    note = "event and disconnect handlers return `()` or `Result<(), E>` where E: Into<BoxError>; connect handlers return `()` or `Result<(), ConnectError>`; send acknowledgements with `AckSender`"
+    note = "event handlers return `()`, an acknowledgement (`Ack(value)` for a type of your own), or a `Result` of those whose `Err` converts into `BoxError`",
+    note = "connect handlers return `()` or `Result<(), E>` (an `Err` refuses the connection); disconnect handlers `()` or `Result<(), E>`"
 )]
 pub trait HandlerOutput<C: HandlerContext> {
-    /// The handler's outcome.
+    /// The handler's outcome, from the context it ran for.
     ///
     /// # Errors
     ///
     /// The handler failed, or (for connect) refused.
-    fn into_result(self, context: &HandlerName) -> Result<(), C::Error>;
+    fn into_result(self, context: &C) -> Result<(), C::Error>;
 }
 
-/// The name a handler's errors carry.
-#[derive(Debug, Clone)]
-pub struct HandlerName(pub(crate) String);
-
 impl<C: HandlerContext> HandlerOutput<C> for () {
-    fn into_result(self, _: &HandlerName) -> Result<(), C::Error> {
+    fn into_result(self, _: &C) -> Result<(), C::Error> {
         Ok(())
     }
 }
 
-impl<E: Into<BoxError>> HandlerOutput<EventContext> for Result<(), E> {
-    fn into_result(self, name: &HandlerName) -> Result<(), HandlerError> {
-        self.map_err(|error| HandlerError::handler(&name.0, error.into()))
+impl<T: IntoAck> HandlerOutput<EventContext> for Ack<T> {
+    fn into_result(self, context: &EventContext) -> Result<(), HandlerError> {
+        // A socket that is gone no longer wants it; a slow client is disconnected and logged.
+        let _ = context.ack_sender().send(self.0);
+        Ok(())
     }
 }
 
-impl<E: Into<BoxError>> HandlerOutput<DisconnectContext> for Result<(), E> {
-    fn into_result(self, name: &HandlerName) -> Result<(), HandlerError> {
-        self.map_err(|error| HandlerError::handler(&name.0, error.into()))
+/// The standard types a closure may return bare as its acknowledgement.
+macro_rules! bare_acks {
+    ($($(@[$($generic:ident),+])? $ty:ty),* $(,)?) => {$(
+        impl$(<$($generic: Serialize),+>)? HandlerOutput<EventContext> for $ty {
+            fn into_result(self, context: &EventContext) -> Result<(), HandlerError> {
+                Ack(self).into_result(context)
+            }
+        }
+    )*};
+}
+
+bare_acks!(
+    String, &'static str, bool, char, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64,
+    u128, usize, f32, f64, serde_json::Value, bytes::Bytes, @[T] Vec<T>, @[T] Option<T>,
+    @[A] (A,), @[A, B] (A, B), @[A, B, D] (A, B, D), @[A, B, D, E] (A, B, D, E),
+);
+
+impl<T, E> HandlerOutput<EventContext> for Result<T, E>
+where
+    T: HandlerOutput<EventContext>,
+    E: IntoHandlerError,
+{
+    fn into_result(self, context: &EventContext) -> Result<(), HandlerError> {
+        match self {
+            Ok(value) => value.into_result(context),
+            Err(error) => {
+                Err(HandlerError::handler(&context.event, error.into())
+                    .with_ack(context.ack_sender()))
+            }
+        }
     }
 }
 
-impl<E: Into<ConnectError>> HandlerOutput<ConnectContext> for Result<(), E> {
-    fn into_result(self, _: &HandlerName) -> Result<(), ConnectError> {
-        self.map_err(Into::into)
+impl<E: IntoHandlerError> HandlerOutput<DisconnectContext> for Result<(), E> {
+    fn into_result(self, _: &DisconnectContext) -> Result<(), HandlerError> {
+        self.map_err(|error| HandlerError::handler("disconnect", error.into()))
+    }
+}
+
+impl<E: IntoRefusal> HandlerOutput<ConnectContext> for Result<(), E> {
+    fn into_result(self, _: &ConnectContext) -> Result<(), ConnectError> {
+        self.map_err(IntoRefusal::into_refusal)
     }
 }
 
@@ -381,7 +188,7 @@ impl<E: Into<ConnectError>> HandlerOutput<ConnectContext> for Result<(), E> {
 )]
 pub trait Handler<C: HandlerContext, T>: Send + Sync + 'static {
     /// Extracts the parameters and starts the handler.
-    fn call(&self, context: C, name: HandlerName) -> BoxFuture<Result<(), C::Error>>;
+    fn call(&self, context: C) -> BoxFuture<Result<(), C::Error>>;
 }
 
 macro_rules! impl_handler {
@@ -394,19 +201,21 @@ macro_rules! impl_handler {
             R: HandlerOutput<C>,
             $($param: FromContext<C>,)*
         {
-            #[allow(non_snake_case, unused_variables)]
-            fn call(&self, context: C, name: HandlerName) -> BoxFuture<Result<(), C::Error>> {
+            #[allow(non_snake_case, unused_variables, unused_mut, unused_assignments)]
+            fn call(&self, context: C) -> BoxFuture<Result<(), C::Error>> {
+                let mut arg = 0;
                 $(
-                    let $param = match $param::from_context(&context) {
+                    let $param = match $param::from_context(&context, arg) {
                         Ok(value) => value,
                         Err(error) => {
                             let error = context.extraction_error(error);
                             return Box::pin(std::future::ready(Err(error)));
                         }
                     };
+                    arg += <$param as FromContext<C>>::ARGS;
                 )*
                 let running = (self)($($param),*);
-                Box::pin(async move { running.await.into_result(&name) })
+                Box::pin(async move { running.await.into_result(&context) })
             }
         }
     };
@@ -426,7 +235,7 @@ impl_handler!(T1, T2, T3, T4, T5, T6, T7, T8);
 pub(crate) type BoxedHandler<C> = Arc<dyn ErasedHandler<C>>;
 
 pub(crate) trait ErasedHandler<C: HandlerContext>: Send + Sync {
-    fn call(&self, context: C, name: HandlerName) -> BoxFuture<Result<(), C::Error>>;
+    fn call(&self, context: C) -> BoxFuture<Result<(), C::Error>>;
 }
 
 struct Typed<H, T>(H, PhantomData<fn() -> T>);
@@ -437,8 +246,8 @@ where
     H: Handler<C, T>,
     T: 'static,
 {
-    fn call(&self, context: C, name: HandlerName) -> BoxFuture<Result<(), C::Error>> {
-        self.0.call(context, name)
+    fn call(&self, context: C) -> BoxFuture<Result<(), C::Error>> {
+        self.0.call(context)
     }
 }
 
@@ -448,7 +257,7 @@ where
 pub struct RawHandler<C: HandlerContext>(pub fn(C) -> BoxFuture<Result<(), C::Error>>);
 
 impl<C: HandlerContext> ErasedHandler<C> for RawHandler<C> {
-    fn call(&self, context: C, _: HandlerName) -> BoxFuture<Result<(), C::Error>> {
+    fn call(&self, context: C) -> BoxFuture<Result<(), C::Error>> {
         (self.0)(context)
     }
 }

@@ -1,16 +1,18 @@
 //! ferrio: a Socket.IO server framework for Rust, on tokio and hyper.
 //!
 //! Handlers are plain async functions whose parameters say what they need, in the manner of
-//! axum: the [`Socket`], typed arguments ([`Data`]), an [`AckSender`], shared [`State`], the
-//! [`SocketIo`] handle. Register them on namespaces with [`SocketIo::builder`], then serve the
-//! server alone with [`serve`] or mount it beside other routes as a tower service.
+//! axum: the [`Socket`], the event's arguments as any `Deserialize` type, shared [`State`],
+//! the [`SocketIo`] handle, or extractors of your own ([`FromContext`]); what they return is
+//! the acknowledgement. Mark them `#[on("event")]`, or register them on namespaces with
+//! [`SocketIo::builder`]; then serve the server alone with [`serve`] or mount it beside other
+//! routes as a tower service.
 //!
 //! ```no_run
-//! use ferrio::{AckSender, Data, Socket, SocketIo};
+//! use ferrio::{Socket, SocketIo};
 //!
-//! async fn buy(socket: Socket, Data(item): Data<String>, ack: AckSender) {
-//!     let _ = ack.send(&format!("bought {item}"));
+//! async fn buy(socket: Socket, item: String) -> String {
 //!     let _ = socket.broadcast().emit("bought", &item);
+//!     format!("bought {item}")
 //! }
 //!
 //! #[tokio::main]
@@ -38,6 +40,7 @@ mod client_script;
 pub mod engineio;
 mod error;
 mod extensions;
+mod extract;
 mod handler;
 mod namespace;
 mod operators;
@@ -64,13 +67,15 @@ pub use adapter::{Redis, RedisAdapter, RedisBuilder};
 pub use client_script::ClientScript;
 pub use engineio::{Cors, Transport};
 pub use error::{
-    AckError, BoxError, ClusterResult, HandlerError, Incomplete, MissingAcks, SendError,
+    AckError, BoxError, ClusterResult, ConnectError, HandlerError, Incomplete, MissingAcks,
+    SendError,
 };
 pub use extensions::Session;
-pub use handler::{
-    Auth, ConnectContext, ConnectError, Data, DisconnectContext, Event, EventContext, FromContext,
-    Handler, HandlerContext, HandlerName, HandlerOutput, State, TryData,
+pub use extract::{
+    ConnectContext, DisconnectContext, Event, EventContext, FromContext, HandlerContext, State,
+    TryData,
 };
+pub use handler::{Ack, Handler, HandlerOutput, IntoAck, IntoHandlerError, IntoRefusal};
 pub use namespace::NamespaceBuilder;
 pub use operators::{BroadcastOperator, IntoRooms};
 pub use payload::Payload;
@@ -115,7 +120,7 @@ pub use ferrio_macros::{namespace, on, on_error, schema};
 /// Everything a handler module needs: `use ferrio::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AckSender, ConnectError, Cors, DisconnectReason, Event, HandlerError, Payload, Rooms,
+        Ack, AckSender, ConnectError, Cors, DisconnectReason, Event, HandlerError, Payload, Rooms,
         SessionState, Sid, Socket, SocketData, SocketIo, State, namespace, on, on_error, schema,
     };
     pub use serde::{Deserialize, Serialize};

@@ -10,9 +10,8 @@ use rustc_hash::FxHashMap;
 use crate::Sid;
 use crate::adapter::{Adapter, AdapterFactory, LocalNamespace};
 use crate::error::HandlerError;
-use crate::handler::{
-    BoxedHandler, ConnectContext, DisconnectContext, EventContext, Handler, RawHandler, boxed,
-};
+use crate::extract::{ConnectContext, DisconnectContext, EventContext};
+use crate::handler::{BoxedHandler, Handler, RawHandler, boxed};
 use crate::server::Shared;
 use crate::sid::SidMap;
 use crate::socket::Socket;
@@ -25,9 +24,9 @@ pub(crate) type ErrorHandler = Arc<dyn Fn(&Socket, HandlerError) + Send + Sync>;
 /// # Examples
 ///
 /// ```
-/// use ferrio::{Data, Socket, SocketIo};
+/// use ferrio::{Socket, SocketIo};
 ///
-/// async fn chat(socket: Socket, Data(text): Data<String>) {
+/// async fn chat(socket: Socket, text: String) {
 ///     let _ = socket.to("lobby").emit("chat", &text);
 /// }
 ///

@@ -64,9 +64,9 @@ pub(crate) type ServerEventListener =
 /// # Examples
 ///
 /// ```no_run
-/// use ferrio::{Data, Socket, SocketIo};
+/// use ferrio::{Socket, SocketIo};
 ///
-/// async fn on_message(socket: Socket, Data(text): Data<String>) {
+/// async fn on_message(socket: Socket, text: String) {
 ///     let _ = socket.broadcast().emit("message", &text);
 /// }
 ///

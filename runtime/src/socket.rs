@@ -15,7 +15,7 @@ use crate::client::Connection;
 use crate::engineio::{self, CloseReason, Frame, Handshake, ProtocolVersion};
 use crate::error::{AckError, SendError};
 use crate::extensions::Session;
-use crate::handler::{DisconnectContext, EventContext, HandlerName};
+use crate::extract::{DisconnectContext, EventContext};
 use crate::namespace::Namespace;
 use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::Payload;
@@ -102,9 +102,9 @@ impl Serialize for DisconnectReason {
 /// # Examples
 ///
 /// ```
-/// use ferrio::{Data, Socket};
+/// use ferrio::Socket;
 ///
-/// async fn join(socket: Socket, Data(room): Data<String>) {
+/// async fn join(socket: Socket, room: String) {
 ///     socket.join(room.as_str());
 ///     let _ = socket.to(room.as_str()).emit("joined", socket.id());
 ///     let _ = socket.emit("welcome", ("to", room));
@@ -489,7 +489,6 @@ impl Socket<Untyped> {
             tracing::debug!(namespace = %namespace.path, %event, "no handler for event");
             return;
         };
-        let name = HandlerName(event.clone());
         let lent = (!payload.attachments().is_empty()).then(|| payload.0.clone());
         let context = EventContext {
             socket: self.clone(),
@@ -497,7 +496,7 @@ impl Socket<Untyped> {
             payload,
             ack_id,
         };
-        let running = handler.call(context, name);
+        let running = handler.call(context);
         match lent {
             // What the handler sends back of its attachments is shared, not copied.
             Some(args) => namespace.run(self, Box::pin(lent::Lending::new(args, running))),
@@ -532,10 +531,7 @@ impl Socket<Untyped> {
             socket: self.clone(),
             reason,
         };
-        namespace.run(
-            self,
-            handler.call(context, HandlerName("disconnect".to_owned())),
-        );
+        namespace.run(self, handler.call(context));
     }
 
     pub(crate) fn namespace_ref(&self) -> &Namespace {

@@ -1,4 +1,5 @@
-// Handlers written with ferrio's `#[on]` attribute macros (dslapp), namespaces `/` and `/vip`.
+// Handlers written with ferrio's `#[on]` attribute macros (dslapp), namespaces `/`, `/vip`
+// and `/members`.
 // Proves, over websocket and polling: the `/` connect handler reads the
 // optional auth payload (`welcome` {user} right after connecting, "anonymous"
 // without one) and refuses user "banned" with message "banned" and no data;
@@ -14,7 +15,10 @@
 // do not; per-socket session state (`count`, `seq-log`) and app-wide state
 // (`visits`) behave as such; handlers of one socket start in arrival order;
 // the disconnect handler records the reason (`last-disconnect`); `/vip` admits
-// only pass "gold" and refuses with "connection refused" {code: 7}.
+// only pass "gold" and refuses with "connection refused" {code: 7}; `/members` takes an
+// extractor of the app's own (the user of the auth payload) in its connect, event and
+// disconnect handlers, refuses a connection without one with the extractor's message, and
+// takes a payload struct named `Event` as a payload.
 
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -385,7 +389,7 @@ describe("dslapp namespace /", () => {
   });
 });
 
-describe("dslapp namespace /vip", () => {
+describe("dslapp namespaces /vip and /members (connect handlers that read the auth payload)", () => {
   let srv;
   before(async () => {
     srv = await startServer("dslapp");
@@ -449,4 +453,27 @@ describe("dslapp namespace /vip", () => {
     vip.disconnect();
     srv.assertAlive();
   });
+
+  // `/members`: an extractor of the app's own (User, from the auth payload).
+  for (const [label, opts] of TRANSPORTS) {
+    it(`the User extractor reads the auth payload in connect, event and disconnect handlers (${label})`, async () => {
+      const s = srv.socket("/members", { ...opts, auth: { user: "ada" } });
+      const hello = nextEvent(s, "hello", 3000);
+      await connected(s);
+      assert.deepEqual(await hello, ["ada"]);
+      // `Event` here is the app's payload struct, not ferrio's extractor of the same name.
+      assert.equal(await ack(s, "post", { title: "Lunch" }, 4), "ada posts Lunch for 4");
+      s.disconnect();
+      await waitUntil(() => srv.stdout.includes("member ada left: client namespace disconnect"), 3000, "the disconnect handler to name ada");
+    });
+
+    it(`a connection without a user is refused with the extractor's error (${label})`, async () => {
+      const s = srv.socket("/members", opts);
+      const err = await connectError(s, 3000);
+      assert.equal(err.message, "not logged in");
+      assert.equal(s.connected, false);
+      s.io._close();
+      srv.assertAlive();
+    });
+  }
 });

@@ -182,6 +182,48 @@ fn vip(pass: Pass) -> Result<(), Denied> {
     }
 }
 
+/// `/members`: an extractor of the app's own, and a payload type that shares its name with
+/// one of ferrio's extractors.
+mod members {
+    use ferrio::prelude::*;
+    use ferrio::{BoxError, FromContext, HandlerContext};
+    use serde_json::Value;
+
+    /// The user named in the auth payload, for every kind of handler: a connection without
+    /// one is refused.
+    pub(crate) struct User(String);
+
+    impl<C: HandlerContext> FromContext<C> for User {
+        fn from_context(context: &C, _: usize) -> Result<Self, BoxError> {
+            match context.socket().auth().get("user").and_then(Value::as_str) {
+                Some(name) => Ok(User(name.to_owned())),
+                None => Err("not logged in".into()),
+            }
+        }
+    }
+
+    /// A payload, though it is called `Event`: it is `Deserialize`, not an extractor.
+    #[derive(Deserialize)]
+    pub(crate) struct Event {
+        title: String,
+    }
+
+    #[on("connect", namespace = "/members")]
+    fn connect(socket: Socket, User(name): User) {
+        let _ = socket.emit("hello", name);
+    }
+
+    #[on("post", namespace = "/members")]
+    fn post(User(name): User, event: Event, seats: u32) -> String {
+        format!("{name} posts {} for {seats}", event.title)
+    }
+
+    #[on("disconnect", namespace = "/members")]
+    fn disconnect(User(name): User, reason: DisconnectReason) {
+        println!("member {name} left: {reason}");
+    }
+}
+
 /// The `/chat` namespace as one shared object, like a Flask-SocketIO `Namespace` class.
 #[derive(Clone)]
 struct Chat {
@@ -251,7 +293,7 @@ mod game {
 /// A second handler for `sum`, registered by hand when `DUPLICATE=1`: the server must refuse
 /// to start and name both.
 mod duplicate {
-    pub(crate) async fn duplicate_sum(ferrio::Data(a): ferrio::Data<i64>) -> Result<(), String> {
+    pub(crate) async fn duplicate_sum(a: i64) -> Result<(), String> {
         Err(format!("never registered: {a}"))
     }
 }

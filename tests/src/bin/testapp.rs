@@ -29,8 +29,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ferrio::{
-    AckSender, Auth, ConnectError, Data, DisconnectReason, Event, Payload, Rooms, Sid, Socket,
-    SocketData, SocketIo, State, Transport,
+    AckSender, ConnectError, DisconnectReason, Event, Payload, Rooms, Sid, Socket, SocketData,
+    SocketIo, State, Transport,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -133,7 +133,7 @@ struct Member {
     member: String,
 }
 
-async fn connect(Auth(auth): Auth<Token>, data: SocketData<Member>) -> Result<(), ConnectError> {
+async fn connect(auth: Token, data: SocketData<Member>) -> Result<(), ConnectError> {
     if auth.token.as_deref() == Some("bad") {
         return Err(ConnectError::new("bad token").with_data(json!({ "code": 42 })));
     }
@@ -144,9 +144,9 @@ async fn connect(Auth(auth): Auth<Token>, data: SocketData<Member>) -> Result<()
 }
 
 /// Replaces the socket's data with what the client sent.
-async fn set_data(data: SocketData<Value>, Data(value): Data<Value>, ack: AckSender) {
+async fn set_data(data: SocketData<Value>, value: Value) -> &'static str {
     data.set(value);
-    let _ = ack.send("done");
+    "done"
 }
 
 async fn disconnect(socket: Socket, reason: DisconnectReason, State(log): State<Disconnects>) {
@@ -156,23 +156,24 @@ async fn disconnect(socket: Socket, reason: DisconnectReason, State(log): State<
     }
 }
 
-async fn join(socket: Socket, Data(rooms): Data<Rooms>, ack: AckSender) {
+// These return their acknowledgement, as `#[on]` functions do.
+async fn join(socket: Socket, rooms: Rooms) -> Vec<String> {
     socket.join(rooms);
-    let _ = ack.send(sorted(socket.rooms()));
+    sorted(socket.rooms())
 }
 
-async fn leave(socket: Socket, Data(rooms): Data<Rooms>, ack: AckSender) {
+async fn leave(socket: Socket, rooms: Rooms) -> Vec<String> {
     socket.leave(rooms);
-    let _ = ack.send(sorted(socket.rooms()));
+    sorted(socket.rooms())
 }
 
-async fn leave_all(socket: Socket, ack: AckSender) {
+async fn leave_all(socket: Socket) -> Vec<String> {
     socket.leave_all();
-    let _ = ack.send(sorted(socket.rooms()));
+    sorted(socket.rooms())
 }
 
-async fn rooms(socket: Socket, ack: AckSender) {
-    let _ = ack.send(sorted(socket.rooms()));
+async fn rooms(socket: Socket) -> Vec<String> {
+    sorted(socket.rooms())
 }
 
 #[derive(Deserialize)]
@@ -183,7 +184,7 @@ struct FetchRequest {
 
 /// Describes the sockets of a room across the cluster, sorted by id, and through each
 /// fetched handle sends it `greet` with its id and makes it join `greeted`.
-async fn fetch_sockets(io: SocketIo, Data(request): Data<FetchRequest>, ack: AckSender) {
+async fn fetch_sockets(io: SocketIo, request: FetchRequest, ack: AckSender) {
     let mut sockets = match io.to(request.room).fetch_sockets().await {
         Ok(sockets) => sockets,
         Err(error) => return drop(ack.send(json!({ "error": error.to_string() }))),
@@ -211,7 +212,7 @@ async fn fetch_sockets(io: SocketIo, Data(request): Data<FetchRequest>, ack: Ack
     let _ = ack.send(described);
 }
 
-async fn room_sockets(io: SocketIo, Data(room): Data<String>, ack: AckSender) {
+async fn room_sockets(io: SocketIo, room: String, ack: AckSender) {
     let _ = match io.to(room).socket_ids().await {
         Ok(ids) => {
             let mut ids: Vec<String> = ids.iter().map(Sid::to_string).collect();
@@ -222,12 +223,7 @@ async fn room_sockets(io: SocketIo, Data(room): Data<String>, ack: AckSender) {
     };
 }
 
-async fn broadcast(
-    socket: Socket,
-    Data(request): Data<Broadcast>,
-    payload: Payload,
-    ack: AckSender,
-) {
+async fn broadcast(socket: Socket, request: Broadcast, payload: Payload, ack: AckSender) {
     let operator = match (request.include_self, request.to.is_empty()) {
         // Flask-SocketIO's `broadcast=True`: the whole namespace, the sender too.
         (true, true) => socket.nsp(),
@@ -240,19 +236,14 @@ async fn broadcast(
     let _ = ack.send(if result.is_ok() { "done" } else { "failed" });
 }
 
-async fn emit_to_sid(io: SocketIo, Data(request): Data<EmitTo>, payload: Payload, ack: AckSender) {
+async fn emit_to_sid(io: SocketIo, request: EmitTo, payload: Payload, ack: AckSender) {
     let result = io
         .to(request.sid)
         .emit(&request.event, Spread::of(&payload));
     let _ = ack.send(if result.is_ok() { "done" } else { "failed" });
 }
 
-async fn server_emit(
-    io: SocketIo,
-    Data(request): Data<Broadcast>,
-    payload: Payload,
-    ack: AckSender,
-) {
+async fn server_emit(io: SocketIo, request: Broadcast, payload: Payload, ack: AckSender) {
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(10)).await;
         let _ = io.emit(&request.event, Spread::of(&payload));
@@ -260,7 +251,7 @@ async fn server_emit(
     let _ = ack.send("scheduled");
 }
 
-async fn call(socket: Socket, Data(request): Data<Call>, payload: Payload, ack: AckSender) {
+async fn call(socket: Socket, request: Call, payload: Payload, ack: AckSender) {
     let timeout = Duration::from_millis(request.timeout_ms);
     let reply = socket
         .emit_with_ack_timeout(&request.event, &Spread::of(&payload), timeout)
@@ -281,7 +272,7 @@ fn ask_room(socket: &Socket, request: Call, payload: &Payload) -> Option<ferrio:
         .ok()
 }
 
-async fn call_room(socket: Socket, Data(request): Data<Call>, payload: Payload, ack: AckSender) {
+async fn call_room(socket: Socket, request: Call, payload: Payload, ack: AckSender) {
     let Some(replies) = ask_room(&socket, request, &payload) else {
         let _ = ack.send("failed");
         return;
@@ -323,12 +314,7 @@ async fn call_room(socket: Socket, Data(request): Data<Call>, payload: Payload, 
 
 /// Asks every socket of a room, as Node's `await io.to(room).timeout(ms).emitWithAck(..)`:
 /// `{ok: [replies]}`, or `{error, replies}` when a socket did not answer.
-async fn call_room_all(
-    socket: Socket,
-    Data(request): Data<Call>,
-    payload: Payload,
-    ack: AckSender,
-) {
+async fn call_room_all(socket: Socket, request: Call, payload: Payload, ack: AckSender) {
     let Some(replies) = ask_room(&socket, request, &payload) else {
         let _ = ack.send("failed");
         return;
@@ -343,23 +329,13 @@ async fn call_room_all(
 }
 
 /// Sends `{event, args}` to the other servers of the cluster.
-async fn server_side_emit(
-    io: SocketIo,
-    Data(request): Data<Broadcast>,
-    payload: Payload,
-    ack: AckSender,
-) {
+async fn server_side_emit(io: SocketIo, request: Broadcast, payload: Payload, ack: AckSender) {
     let result = io.server_side_emit(&request.event, Spread::of(&payload));
     let _ = ack.send(if result.is_ok() { "done" } else { "failed" });
 }
 
 /// Sends `{event, args}` to the other servers and acknowledges their answers.
-async fn server_side_call(
-    io: SocketIo,
-    Data(request): Data<Broadcast>,
-    payload: Payload,
-    ack: AckSender,
-) {
+async fn server_side_call(io: SocketIo, request: Broadcast, payload: Payload, ack: AckSender) {
     let answers = match io.server_side_emit_with_ack(&request.event, Spread::of(&payload)) {
         Ok(answers) => answers.await,
         Err(error) => {
@@ -392,17 +368,17 @@ async fn close_me(socket: Socket) {
     socket.close_connection();
 }
 
-async fn close_connections(io: SocketIo, Data(room): Data<String>, ack: AckSender) {
+async fn close_connections(io: SocketIo, room: String, ack: AckSender) {
     io.to(room).close_connections();
     let _ = ack.send("done");
 }
 
-async fn disconnect_room(io: SocketIo, Data(room): Data<String>, ack: AckSender) {
+async fn disconnect_room(io: SocketIo, room: String, ack: AckSender) {
     io.to(room).disconnect();
     let _ = ack.send("done");
 }
 
-async fn close_room(io: SocketIo, Data(room): Data<String>, ack: AckSender) {
+async fn close_room(io: SocketIo, room: String, ack: AckSender) {
     io.to(room.as_str()).leave(room.as_str());
     let _ = ack.send("done");
 }
@@ -458,7 +434,7 @@ async fn echo(payload: Payload, ack: AckSender) {
     let _ = ack.send(&payload);
 }
 
-async fn last_disconnect(State(log): State<Disconnects>, Data(sid): Data<String>, ack: AckSender) {
+async fn last_disconnect(State(log): State<Disconnects>, sid: String, ack: AckSender) {
     let reason = log.0.lock().ok().and_then(|log| log.get(&sid).copied());
     let _ = ack.send(reason);
 }
@@ -479,7 +455,7 @@ async fn unknown(socket: Socket, Event(event): Event, payload: Payload) {
     );
 }
 
-async fn admin_connect(Auth(auth): Auth<Role>) -> Result<(), ConnectError> {
+async fn admin_connect(auth: Role) -> Result<(), ConnectError> {
     match auth.role.as_deref() {
         Some("admin") => Ok(()),
         _ => Err(ConnectError::new("admins only")),
