@@ -54,20 +54,15 @@ pub(crate) fn sum<'a>(
     takes: Takes,
     span: Span,
 ) -> TokenStream {
-    let terms: Vec<TokenStream> = params
-        .into_iter()
-        .map(|ty| {
-            let param = from_context(ty, kind);
-            match takes {
-                Takes::Args => quote_spanned!(span=> #param::ARGS),
-                Takes::Ack => quote_spanned!(span=> #param::TAKES_ACK as usize),
-            }
-        })
-        .collect();
-    if terms.is_empty() {
-        return quote_spanned!(span=> { 0usize });
-    }
-    quote_spanned!(span=> { #(#terms)+* })
+    let terms = params.into_iter().map(|ty| {
+        let param = from_context(ty, kind);
+        match takes {
+            Takes::Args => quote_spanned!(span=> #param::ARGS),
+            Takes::Ack => quote_spanned!(span=> #param::TAKES_ACK as usize),
+        }
+    });
+    // It starts with a token at `span`, where the compiler reports a failed check.
+    quote_spanned!(span=> { 0usize #(+ #terms)* })
 }
 
 /// The private function that extracts the parameters and runs the handler.
@@ -125,7 +120,7 @@ pub(crate) fn call_fn(handler: &Handler, name: &Ident, callee: &Callee<'_>) -> T
         })
     };
     quote! {
-        #[allow(non_snake_case, unused_braces, clippy::let_unit_value)]
+        #[allow(non_snake_case, unused_braces, clippy::identity_op, clippy::let_unit_value)]
         fn #name(context: #context_ty) -> #future_ty {
             #(#extractions)*
             #prepare

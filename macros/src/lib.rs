@@ -261,6 +261,7 @@ fn typed_on(event: &syn::Path, mut function: ItemFn) -> Tokens {
             type #event_alias = <() as __FerrioResolve>::Event;
             // A second handler of this event in the crate conflicts with this one (E0119).
             impl #checks_path::HandledOnce for #event_alias {}
+            #[allow(clippy::identity_op)]
             const _: () = {
                 let __ferrio_event = ::core::marker::PhantomData::<#event_alias>;
                 #(#checks)*
