@@ -1,5 +1,5 @@
-//! Parsing the attributes: `#[on("event", namespace = "/ns")]`, `#[on_error(namespace = ..)]`
-//! and `#[namespace("/ns")]`.
+//! Parsing the attributes: `#[on("event", namespace = "/ns")]`, `#[on_error(namespace = ..)]`,
+//! `#[on_server_event("event")]` and `#[namespace("/ns")]`.
 
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, LitStr, Token};
@@ -38,6 +38,29 @@ impl Parse for OnArgs {
         check_event(&event)?;
         let namespace = parse_namespace_key(input)?;
         Ok(Self { event, namespace })
+    }
+}
+
+/// The argument of `#[on_server_event("event")]`.
+pub(crate) struct ServerEventArgs {
+    pub(crate) event: LitStr,
+}
+
+impl Parse for ServerEventArgs {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let event: LitStr = input.parse().map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                "write the server event's name as a string literal: `#[on_server_event(\"count-players\")]`",
+            )
+        })?;
+        check_event(&event)?;
+        if !input.is_empty() {
+            return Err(input.error(
+                "`#[on_server_event]` takes only the event name: server events reach the main namespace",
+            ));
+        }
+        Ok(Self { event })
     }
 }
 

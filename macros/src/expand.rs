@@ -28,6 +28,7 @@ pub(crate) fn context_ty(kind: Kind) -> TokenStream {
         Kind::Event | Kind::Any => quote!(::ferrio::EventContext),
         Kind::Connect => quote!(::ferrio::ConnectContext),
         Kind::Disconnect => quote!(::ferrio::DisconnectContext),
+        Kind::ServerEvent => quote!(::ferrio::ServerEventContext),
     }
 }
 
@@ -159,7 +160,7 @@ fn param_check(kind: Kind, ty: &Type, before: &[&Type]) -> TokenStream {
                 ::ferrio::__private::one_auth::<#auths, { #param::ARGS }>();
             )
         }
-        Kind::Disconnect => quote!(),
+        Kind::Disconnect | Kind::ServerEvent => quote!(),
     }
 }
 
@@ -230,6 +231,23 @@ fn respond(handler: &Handler) -> (TokenStream, TokenStream) {
                 },
             )
         }
+        // A server event's answer goes through the same outcome as a builder closure's.
+        (Kind::ServerEvent, Output::Value(ty)) => (
+            quote!(),
+            quote_spanned!(ty.span()=>
+                ::ferrio::HandlerOutput::into_result(::ferrio::Ack(__ferrio_out), &context)
+            ),
+        ),
+        (Kind::ServerEvent, Output::Result { ok, span, .. }) => {
+            let acknowledged = match ok {
+                Some(ty) if is_unit(ty) => quote!(__ferrio_out),
+                _ => quote!(__ferrio_out.map(::ferrio::Ack)),
+            };
+            (
+                quote!(),
+                quote_spanned!(*span=> ::ferrio::HandlerOutput::into_result(#acknowledged, &context)),
+            )
+        }
         // Rejected by the signature checks; keep the expansion well-formed.
         (Kind::Connect | Kind::Disconnect, Output::Value(_)) => (quote!(), quote!(#ok)),
     }
@@ -253,6 +271,13 @@ pub(crate) fn register_fn(
         Kind::Any => quote!(ns.__on_any(#handler_path, #raw)),
         Kind::Connect => quote!(ns.__on_connect(#handler_path, #raw)),
         Kind::Disconnect => quote!(ns.__on_disconnect(#handler_path, #raw)),
+        Kind::ServerEvent => {
+            return quote! {
+                fn #name(builder: ::ferrio::SocketIoBuilder) -> ::ferrio::SocketIoBuilder {
+                    builder.__on_server_event(#event, #handler_path, #raw)
+                }
+            };
+        }
     };
     let require = required_state.map(|require| quote!(let builder = #require;));
     quote! {

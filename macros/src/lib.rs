@@ -14,7 +14,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ImplItem, ItemFn, ItemImpl};
 
-use attr::{ErrorArgs, NamespaceArgs, OnArgs, is_on};
+use attr::{ErrorArgs, NamespaceArgs, OnArgs, ServerEventArgs, is_on};
 use expand::{Callee, Entry, Route, Takes};
 use signature::{Handler, Kind, Place};
 
@@ -37,9 +37,11 @@ use signature::{Handler, Kind, Place};
 /// The function is `async fn` or `fn`, not generic. Its parameters are chosen by type, in
 /// any order:
 ///
-/// - extractors: `Socket`, `SocketIo`, `State<T>` (shared state given with
-///   `.state(value)`), `SessionState<T>` (per socket), and for events `AckSender`,
-///   `Payload` (all arguments, raw), `Event` (the name); for disconnect, `DisconnectReason`;
+/// - extractors, types implementing `ferrio::FromContext` for the kind of handler: `Socket`,
+///   `SocketIo`, `State<T>` (shared state given with `.state(value)`), `SessionState<T>`
+///   (per socket), `SocketData<T>` (per socket, seen by the cluster), and for events
+///   `AckSender`, `Payload` (all arguments, raw), `Event` (the name), `TryData<T>`; for
+///   disconnect, `DisconnectReason`; and extractors of your own;
 /// - every other parameter is a payload argument, `T: serde::de::DeserializeOwned`, matched
 ///   by position with the arguments the client emitted: `emit("ev", "a", 2, {..})` fills
 ///   `(a: String, b: u32, c: MyStruct)`. `Option<T>` takes an optional trailing argument;
@@ -86,20 +88,12 @@ use signature::{Handler, Kind, Place};
 /// ```
 #[proc_macro_attribute]
 pub fn on(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let item: Tokens = item.into();
-    let mut function: ItemFn = match syn::parse2(item.clone()) {
+    let mut function = match function_of(
+        item,
+        "`#[on]` goes on a function: `#[on(\"event\")] async fn handler(..)`",
+    ) {
         Ok(function) => function,
-        Err(_) => {
-            let error = syn::Error::new(
-                item.span(),
-                "`#[on]` goes on a function: `#[on(\"event\")] async fn handler(..)`",
-            );
-            return expand::errors(vec![error])
-                .into_iter()
-                .chain(item)
-                .collect::<Tokens>()
-                .into();
-        }
+        Err(error) => return error.into(),
     };
     // A type (`game::Buy`) names a schema event; a constant (`EVENT`) is a mistake that the
     // string form's parser reports.
@@ -137,26 +131,102 @@ pub fn on(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     }
     let handler = Handler::new(kind, &function.sig, Place::Function, &mut errors);
+    annotated_function(
+        &function,
+        &handler,
+        routes.into_iter().map(|(_, r)| r),
+        errors,
+    )
+    .into()
+}
+
+/// Registers a function as the listener of an event that other servers of the cluster send
+/// (`io.server_side_emit`, Node's `io.serverSideEmit`).
+///
+/// # Grammar
+///
+/// ```text
+/// #[on_server_event("event")]
+/// ```
+///
+/// # Typing requirements
+///
+/// As `#[on]`, with the extractors of a server event: `SocketIo`, `State<T>`, `Payload`,
+/// `Event` and any extractor implementing `FromContext<ServerEventContext>`; every other
+/// parameter is one of the event's arguments, by position. There is no socket. The return
+/// value answers a sender that asked for answers (`server_side_emit_with_ack`, Node's
+/// `serverSideEmitWithAck`): `()` as `null`, any `T: Serialize`, or `Result<T, E>` whose
+/// `Err` is logged (and answered `null`).
+///
+/// # Examples
+///
+/// ```
+/// use ferrio::prelude::*;
+///
+/// #[on_server_event("count-players")]
+/// fn count_players(io: SocketIo) -> usize {
+///     io.sockets("/").len()
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn on_server_event(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let function = match function_of(
+        item,
+        "`#[on_server_event]` goes on a function: `#[on_server_event(\"event\")] async fn listener(..)`",
+    ) {
+        Ok(function) => function,
+        Err(error) => return error.into(),
+    };
+    let mut errors = Vec::new();
+    let event = syn::parse::<ServerEventArgs>(attr)
+        .map_err(|error| errors.push(error))
+        .ok();
+    let handler = Handler::new(
+        Kind::ServerEvent,
+        &function.sig,
+        Place::Function,
+        &mut errors,
+    );
+    let routes = event.map(|args| Route {
+        namespace: String::new(),
+        event: args.event,
+    });
+    annotated_function(&function, &handler, routes.into_iter(), errors).into()
+}
+
+/// The function an attribute annotates, or the item as written with the error `message`.
+fn function_of(item: TokenStream, message: &str) -> Result<ItemFn, Tokens> {
+    let item: Tokens = item.into();
+    syn::parse2(item.clone()).map_err(|_| {
+        let error = syn::Error::new(item.span(), message);
+        expand::errors(vec![error])
+            .into_iter()
+            .chain(item)
+            .collect()
+    })
+}
+
+/// An annotated free function as it is, its hidden route type, and the functions that
+/// register it; or, when its attributes or signature break a rule, the function and the
+/// errors.
+fn annotated_function(
+    function: &ItemFn,
+    handler: &Handler,
+    routes: impl Iterator<Item = Route>,
+    errors: Vec<syn::Error>,
+) -> Tokens {
     if !errors.is_empty() {
         return quote!(#function)
             .into_iter()
             .chain(expand::errors(errors))
-            .collect::<Tokens>()
-            .into();
+            .collect();
     }
     let ident = &function.sig.ident;
     let vis = &function.vis;
     let path = expand::handler_path(&ident.to_string());
     let call = format_ident!("__ferrio_call");
-    let call_fn = expand::call_fn(&handler, &call, &Callee::Function);
-    let (registers, entries) = registrations(
-        &handler,
-        routes.into_iter().map(|(_, r)| r),
-        &call,
-        &path,
-        None,
-        "",
-    );
+    let call_fn = expand::call_fn(handler, &call, &Callee::Function);
+    let (registers, entries) = registrations(handler, routes, &call, &path, None, "");
     let routes = expand::routes(&quote!(#ident), &entries);
     quote! {
         #function
@@ -171,7 +241,6 @@ pub fn on(attr: TokenStream, item: TokenStream) -> TokenStream {
             #routes
         };
     }
-    .into()
 }
 
 /// `#[on(Event)]`: a handler of a schema's event, checked against its declaration.

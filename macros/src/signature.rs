@@ -12,6 +12,8 @@ pub(crate) enum Kind {
     Any,
     Connect,
     Disconnect,
+    /// An event from another server of the cluster (`#[on_server_event]`).
+    ServerEvent,
 }
 
 impl Kind {
@@ -29,6 +31,7 @@ impl Kind {
             Self::Event | Self::Any => "an event handler",
             Self::Connect => "a connect handler",
             Self::Disconnect => "a disconnect handler",
+            Self::ServerEvent => "a server event handler",
         }
     }
 }
@@ -207,7 +210,7 @@ impl Handler {
         }
         let output_span = self.output_span;
         match kind {
-            Kind::Event | Kind::Any => {}
+            Kind::Event | Kind::Any | Kind::ServerEvent => {}
             Kind::Connect | Kind::Disconnect => {
                 let ok_is_unit = match &self.output {
                     Output::Unit => true,

@@ -6,6 +6,9 @@
 //! implements `serde::Deserialize`, and an extractor when it implements [`FromContext`]
 //! itself: the compiler decides, never the type's name.
 
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -16,19 +19,41 @@ use crate::server::SocketIo;
 use crate::session_state::SessionState;
 use crate::socket::{DisconnectReason, Socket};
 use crate::socket_data::SocketData;
+use crate::sync::lock;
 
-/// What every kind of handler runs for: an [`EventContext`], a [`ConnectContext`] or a
-/// [`DisconnectContext`].
+/// What every kind of handler runs for: an [`EventContext`], a [`ConnectContext`], a
+/// [`DisconnectContext`] or a [`ServerEventContext`].
 pub trait HandlerContext: Send + 'static {
     /// What a handler of this kind fails with.
     type Error: Send + 'static;
 
-    /// The socket the handler runs for.
-    fn socket(&self) -> &Socket;
+    /// The server handle, or `None` once the server is gone.
+    fn io(&self) -> Option<SocketIo>;
 
     /// The error for a parameter that could not be extracted.
     fn extraction_error(&self, error: BoxError) -> Self::Error;
 }
+
+/// The context of a handler that runs for a socket: every kind but server events.
+pub trait SocketContext: HandlerContext {
+    /// The socket the handler runs for.
+    fn socket(&self) -> &Socket;
+}
+
+/// Implements [`SocketContext`] for a context with a `socket` field.
+macro_rules! socket_context {
+    ($context:ty) => {
+        impl SocketContext for $context {
+            fn socket(&self) -> &Socket {
+                &self.socket
+            }
+        }
+    };
+}
+
+socket_context!(EventContext);
+socket_context!(ConnectContext);
+socket_context!(DisconnectContext);
 
 /// An event from a client: its name, arguments, and whether it asked for an acknowledgement.
 #[derive(Debug)]
@@ -59,8 +84,8 @@ impl EventContext {
 impl HandlerContext for EventContext {
     type Error = HandlerError;
 
-    fn socket(&self) -> &Socket {
-        &self.socket
+    fn io(&self) -> Option<SocketIo> {
+        self.socket.io()
     }
 
     fn extraction_error(&self, error: BoxError) -> HandlerError {
@@ -85,8 +110,8 @@ impl ConnectContext {
 impl HandlerContext for ConnectContext {
     type Error = ConnectError;
 
-    fn socket(&self) -> &Socket {
-        &self.socket
+    fn io(&self) -> Option<SocketIo> {
+        self.socket.io()
     }
 
     fn extraction_error(&self, error: BoxError) -> ConnectError {
@@ -111,12 +136,81 @@ impl DisconnectContext {
 impl HandlerContext for DisconnectContext {
     type Error = HandlerError;
 
-    fn socket(&self) -> &Socket {
-        &self.socket
+    fn io(&self) -> Option<SocketIo> {
+        self.socket.io()
     }
 
     fn extraction_error(&self, error: BoxError) -> HandlerError {
         HandlerError::extraction("disconnect", error)
+    }
+}
+
+/// An event another server of the cluster sent ([`SocketIo::server_side_emit`], Node's
+/// `io.serverSideEmit`): its name and arguments, and the answer the handler returns.
+#[derive(Debug)]
+pub struct ServerEventContext {
+    pub(crate) io: SocketIo,
+    pub(crate) event: String,
+    pub(crate) payload: Payload,
+    pub(crate) answer: Arc<Mutex<Option<Value>>>,
+}
+
+impl ServerEventContext {
+    /// The event's name.
+    pub fn event(&self) -> &str {
+        &self.event
+    }
+
+    /// The event's arguments.
+    pub fn payload(&self) -> &Payload {
+        &self.payload
+    }
+}
+
+impl HandlerContext for ServerEventContext {
+    type Error = HandlerError;
+
+    fn io(&self) -> Option<SocketIo> {
+        Some(self.io.clone())
+    }
+
+    fn extraction_error(&self, error: BoxError) -> HandlerError {
+        HandlerError::extraction(&self.event, error)
+    }
+}
+
+/// The context of a handler whose return value answers its sender: an event (the client's
+/// acknowledgement) or a server event (the sender's answer).
+pub trait AnswerContext: HandlerContext<Error = HandlerError> {
+    /// Sends the answer. A client that is gone no longer wants it, and one too slow to take
+    /// it is disconnected and logged.
+    fn answer<T: Serialize>(&self, value: T);
+
+    /// The error of a handler that returned `Err`, for the error handler.
+    fn failed(&self, error: BoxError) -> HandlerError;
+}
+
+impl AnswerContext for EventContext {
+    fn answer<T: Serialize>(&self, value: T) {
+        let _ = self.ack_sender().send(value);
+    }
+
+    fn failed(&self, error: BoxError) -> HandlerError {
+        HandlerError::handler(&self.event, error).with_ack(self.ack_sender())
+    }
+}
+
+impl AnswerContext for ServerEventContext {
+    fn answer<T: Serialize>(&self, value: T) {
+        let answer = serde_json::to_value(value).unwrap_or_else(|error| {
+            tracing::warn!(event = %self.event, %error, "a server event's answer does not serialize; answered null");
+            Value::Null
+        });
+        *lock(&self.answer) = Some(answer);
+    }
+
+    fn failed(&self, error: BoxError) -> HandlerError {
+        HandlerError::handler(&self.event, error)
     }
 }
 
@@ -126,7 +220,7 @@ impl HandlerContext for DisconnectContext {
 /// Any `T: serde::Deserialize` is a payload argument of an event handler (the next of the
 /// event's arguments, in order) and the auth payload of a connect handler. Everything else is
 /// an extractor: implement this trait for a type of your own, for one kind of handler or,
-/// generically over `C`, for all of them.
+/// generically over `C`, for all of them ([`SocketContext`] for those that run for a socket).
 ///
 /// # Examples
 ///
@@ -134,11 +228,11 @@ impl HandlerContext for DisconnectContext {
 ///
 /// ```
 /// use ferrio::prelude::*;
-/// use ferrio::{BoxError, FromContext, HandlerContext};
+/// use ferrio::{BoxError, FromContext, SocketContext};
 ///
 /// struct User(String);
 ///
-/// impl<C: HandlerContext> FromContext<C> for User {
+/// impl<C: SocketContext> FromContext<C> for User {
 ///     fn from_context(context: &C, _arg: usize) -> Result<Self, BoxError> {
 ///         let name = context.socket().auth()["user"].as_str().ok_or("not logged in")?;
 ///         Ok(User(name.to_owned()))
@@ -156,6 +250,7 @@ impl HandlerContext for DisconnectContext {
     note = "event handlers take payload arguments (any `T: DeserializeOwned`, `Option<T>` for optional ones, `serde_json::Value`, `bytes::Bytes`) and the extractors `Socket`, `SocketIo`, `State<T>`, `SessionState<T>`, `SocketData<T>`, `AckSender`, `Payload`, `Event`, `TryData<T>`",
     note = "connect handlers take the auth payload (any `T: DeserializeOwned`) and `Socket`, `SocketIo`, `State<T>`, `SessionState<T>`, `SocketData<T>`; they cannot acknowledge",
     note = "disconnect handlers take no payload: `Socket`, `SocketIo`, `State<T>`, `SessionState<T>`, `SocketData<T>`, `DisconnectReason`",
+    note = "server event handlers run for no socket: they take the event's arguments and `SocketIo`, `State<T>`, `Payload`, `Event`",
     note = "for a type of your own, add `#[derive(Deserialize)]`, or implement `ferrio::FromContext` for it"
 )]
 pub trait FromContext<C: HandlerContext>: Sized {
@@ -188,6 +283,21 @@ impl<T: DeserializeOwned + 'static> FromContext<EventContext> for T {
     }
 }
 
+impl<T: DeserializeOwned + 'static> FromContext<ServerEventContext> for T {
+    const ARGS: usize = 1;
+
+    fn from_context(context: &ServerEventContext, arg: usize) -> Result<Self, BoxError> {
+        argument(&context.payload, arg)
+    }
+}
+
+/// The payload argument at `arg`, or which one did not deserialize and why.
+fn argument<T: DeserializeOwned + 'static>(payload: &Payload, arg: usize) -> Result<T, BoxError> {
+    payload
+        .arg(arg)
+        .map_err(|error| format!("argument {} (of {}): {error}", arg + 1, payload.len()).into())
+}
+
 impl<T: DeserializeOwned> FromContext<ConnectContext> for T {
     const ARGS: usize = 1;
 
@@ -197,7 +307,7 @@ impl<T: DeserializeOwned> FromContext<ConnectContext> for T {
     }
 }
 
-impl<C: HandlerContext, N: 'static> FromContext<C> for Socket<N> {
+impl<C: SocketContext, N: 'static> FromContext<C> for Socket<N> {
     fn from_context(context: &C, _: usize) -> Result<Self, BoxError> {
         Ok(context.socket().retyped())
     }
@@ -206,7 +316,6 @@ impl<C: HandlerContext, N: 'static> FromContext<C> for Socket<N> {
 impl<C: HandlerContext> FromContext<C> for SocketIo {
     fn from_context(context: &C, _: usize) -> Result<Self, BoxError> {
         context
-            .socket()
             .io()
             .ok_or_else(|| "the server is shutting down".into())
     }
@@ -235,7 +344,8 @@ pub struct State<T>(pub T);
 
 impl<C: HandlerContext, T: Clone + Send + Sync + 'static> FromContext<C> for State<T> {
     fn from_context(context: &C, _: usize) -> Result<Self, BoxError> {
-        context.socket().state::<T>().map(State).ok_or_else(|| {
+        let io = context.io().ok_or("the server is shutting down")?;
+        io.state::<T>().map(State).ok_or_else(|| {
             format!(
                 "no state of type `{}`: give it to the builder with `.state(..)`",
                 std::any::type_name::<T>()
@@ -245,7 +355,7 @@ impl<C: HandlerContext, T: Clone + Send + Sync + 'static> FromContext<C> for Sta
     }
 }
 
-impl<C: HandlerContext, T: Send + Sync + 'static> FromContext<C> for SessionState<T> {
+impl<C: SocketContext, T: Send + Sync + 'static> FromContext<C> for SessionState<T> {
     fn from_context(context: &C, _: usize) -> Result<Self, BoxError> {
         Ok(SessionState::new(context.socket().clone()))
     }
@@ -253,7 +363,7 @@ impl<C: HandlerContext, T: Send + Sync + 'static> FromContext<C> for SessionStat
 
 impl<C, T> FromContext<C> for SocketData<T>
 where
-    C: HandlerContext,
+    C: SocketContext,
     T: serde::Serialize + DeserializeOwned + Send + Sync + 'static,
 {
     fn from_context(context: &C, _: usize) -> Result<Self, BoxError> {
@@ -295,6 +405,12 @@ impl FromContext<EventContext> for Payload {
     }
 }
 
+impl FromContext<ServerEventContext> for Payload {
+    fn from_context(context: &ServerEventContext, _: usize) -> Result<Self, BoxError> {
+        Ok(context.payload.clone())
+    }
+}
+
 impl FromContext<EventContext> for AckSender {
     const TAKES_ACK: bool = true;
 
@@ -320,6 +436,12 @@ pub struct Event(pub String);
 
 impl FromContext<EventContext> for Event {
     fn from_context(context: &EventContext, _: usize) -> Result<Self, BoxError> {
+        Ok(Event(context.event.clone()))
+    }
+}
+
+impl FromContext<ServerEventContext> for Event {
+    fn from_context(context: &ServerEventContext, _: usize) -> Result<Self, BoxError> {
         Ok(Event(context.event.clone()))
     }
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::error::{BoxError, ConnectError, HandlerError};
 use crate::extract::{
-    ConnectContext, DisconnectContext, EventContext, FromContext, HandlerContext,
+    AnswerContext, ConnectContext, DisconnectContext, FromContext, HandlerContext,
 };
 
 /// A boxed, sendable future.
@@ -103,7 +103,8 @@ impl<T: Serialize> Serialize for Ack<T> {
 ///
 /// Event handlers return `()` (no acknowledgement), a value that is the acknowledgement
 /// ([`Ack`] of any `Serialize` type, or a standard serializable type bare), or a `Result` of
-/// either whose `Err` goes to the error handler. Connect handlers return `()` or
+/// either whose `Err` goes to the error handler; server event handlers likewise, their value
+/// answering the sender. Connect handlers return `()` or
 /// `Result<(), E>`, whose `Err` refuses the connection ([`IntoRefusal`]); disconnect handlers
 /// `()` or `Result<(), E>`.
 #[diagnostic::on_unimplemented(
@@ -126,10 +127,9 @@ impl<C: HandlerContext> HandlerOutput<C> for () {
     }
 }
 
-impl<T: IntoAck> HandlerOutput<EventContext> for Ack<T> {
-    fn into_result(self, context: &EventContext) -> Result<(), HandlerError> {
-        // A socket that is gone no longer wants it; a slow client is disconnected and logged.
-        let _ = context.ack_sender().send(self.0);
+impl<C: AnswerContext, T: IntoAck> HandlerOutput<C> for Ack<T> {
+    fn into_result(self, context: &C) -> Result<(), HandlerError> {
+        context.answer(self.0);
         Ok(())
     }
 }
@@ -137,8 +137,8 @@ impl<T: IntoAck> HandlerOutput<EventContext> for Ack<T> {
 /// The standard types a closure may return bare as its acknowledgement.
 macro_rules! bare_acks {
     ($($(@[$($generic:ident),+])? $ty:ty),* $(,)?) => {$(
-        impl$(<$($generic: Serialize),+>)? HandlerOutput<EventContext> for $ty {
-            fn into_result(self, context: &EventContext) -> Result<(), HandlerError> {
+        impl<C: AnswerContext, $($($generic: Serialize),+)?> HandlerOutput<C> for $ty {
+            fn into_result(self, context: &C) -> Result<(), HandlerError> {
                 Ack(self).into_result(context)
             }
         }
@@ -151,18 +151,16 @@ bare_acks!(
     @[A] (A,), @[A, B] (A, B), @[A, B, D] (A, B, D), @[A, B, D, E] (A, B, D, E),
 );
 
-impl<T, E> HandlerOutput<EventContext> for Result<T, E>
+impl<C, T, E> HandlerOutput<C> for Result<T, E>
 where
-    T: HandlerOutput<EventContext>,
+    C: AnswerContext,
+    T: HandlerOutput<C>,
     E: IntoHandlerError,
 {
-    fn into_result(self, context: &EventContext) -> Result<(), HandlerError> {
+    fn into_result(self, context: &C) -> Result<(), HandlerError> {
         match self {
             Ok(value) => value.into_result(context),
-            Err(error) => {
-                Err(HandlerError::handler(&context.event, error.into())
-                    .with_ack(context.ack_sender()))
-            }
+            Err(error) => Err(context.failed(error.into())),
         }
     }
 }

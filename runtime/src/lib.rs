@@ -72,8 +72,8 @@ pub use error::{
 };
 pub use extensions::Session;
 pub use extract::{
-    ConnectContext, DisconnectContext, Event, EventContext, FromContext, HandlerContext, State,
-    TryData,
+    AnswerContext, ConnectContext, DisconnectContext, Event, EventContext, FromContext,
+    HandlerContext, ServerEventContext, SocketContext, State, TryData,
 };
 pub use handler::{Ack, Handler, HandlerOutput, IntoAck, IntoHandlerError, IntoRefusal};
 pub use namespace::NamespaceBuilder;
@@ -115,13 +115,14 @@ macro_rules! handlers {
     };
 }
 
-pub use ferrio_macros::{namespace, on, on_error, schema};
+pub use ferrio_macros::{namespace, on, on_error, on_server_event, schema};
 
 /// Everything a handler module needs: `use ferrio::prelude::*;`.
 pub mod prelude {
     pub use crate::{
         Ack, AckSender, ConnectError, Cors, DisconnectReason, Event, HandlerError, Payload, Rooms,
-        SessionState, Sid, Socket, SocketData, SocketIo, State, namespace, on, on_error, schema,
+        SessionState, Sid, Socket, SocketData, SocketIo, State, namespace, on, on_error,
+        on_server_event, schema,
     };
     pub use serde::{Deserialize, Serialize};
 }

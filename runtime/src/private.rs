@@ -13,7 +13,7 @@ use crate::server::SocketIoBuilder;
 /// One registration made by an annotated handler: where it goes, and how to add it.
 #[derive(Debug)]
 pub struct Route {
-    /// The namespace (`""` for the default error handler).
+    /// The namespace (`""` for the default error handler and server events).
     pub namespace: &'static str,
     /// The event, or the special name (`connect`, `disconnect`, `*`, `error`).
     pub event: &'static str,

@@ -23,11 +23,14 @@ use crate::engineio::{
 };
 use crate::error::{ClusterResult, HandlerError, SendError};
 use crate::extensions::StateMap;
+use crate::extract::ServerEventContext;
+use crate::handler::{BoxedHandler, Handler, RawHandler, boxed};
 use crate::namespace::{ErrorHandler, Namespace, NamespaceBuilder};
 use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::Payload;
 use crate::serve::{App, ResponseFuture, ShutdownFuture};
 use crate::socket::Socket;
+use crate::sync::lock;
 
 /// Socket.IO settings beyond Engine.IO's.
 #[derive(Debug, Clone)]
@@ -110,6 +113,7 @@ impl SocketIo {
             adapter: Box::new(LocalAdapter::new),
             client_script: None,
             server_events: HashMap::new(),
+            problems: Vec::new(),
             routes: Routes::Annotated,
             default_error: None,
             required_state: Vec::new(),
@@ -412,7 +416,10 @@ pub struct SocketIoBuilder {
     state: StateMap,
     adapter: Box<dyn AdapterFactory>,
     client_script: Option<ClientScript>,
-    server_events: HashMap<String, ServerEventListener>,
+    /// Server event listeners, with the handler each was made from.
+    server_events: HashMap<String, (String, ServerEventListener)>,
+    /// Problems found while registering, reported by `try_build`.
+    problems: Vec<String>,
     routes: Routes,
     default_error: Option<ErrorHandler>,
     /// State that annotated namespace classes need: its type, and who needs it.
@@ -527,44 +534,59 @@ impl SocketIoBuilder {
     }
 
     /// Listens to an event that another server of the cluster sent with
-    /// [`SocketIo::server_side_emit`] (or Node's `io.serverSideEmit`, on the main namespace).
-    /// The listener gets this server's handle and the arguments; what its future returns
-    /// answers a sender that asked for answers ([`SocketIo::server_side_emit_with_ack`],
-    /// Node's `serverSideEmitWithAck`).
+    /// [`SocketIo::server_side_emit`] (or Node's `io.serverSideEmit`, on the main namespace),
+    /// as `#[on_server_event("name")]` does. The handler takes the extractors of a
+    /// [`ServerEventContext`] (`SocketIo`, `State<T>`, `Payload`, `Event`, the event's
+    /// arguments by position); what it returns answers a sender that asked for answers
+    /// ([`SocketIo::server_side_emit_with_ack`], Node's `serverSideEmitWithAck`), `()` as `null`.
     ///
     /// # Examples
     ///
     /// ```
-    /// use ferrio::{Payload, SocketIo};
+    /// use ferrio::SocketIo;
     ///
     /// let io = SocketIo::builder()
-    ///     .on_server_event("maintenance", |io: SocketIo, args: Payload| async move {
-    ///         let minutes: u32 = args.arg(1).unwrap_or(0);
+    ///     .on_server_event("maintenance", |io: SocketIo, _what: String, minutes: u32| async move {
     ///         let _ = io.of("/").local().emit("maintenance", minutes);
     ///     })
-    ///     .on_server_event("count-players", |io: SocketIo, _args: Payload| async move {
-    ///         io.sockets("/").len()
-    ///     })
+    ///     .on_server_event("count-players", |io: SocketIo| async move { io.sockets("/").len() })
     ///     .build();
     /// ```
-    pub fn on_server_event<F, Fut, R>(mut self, event: &str, listener: F) -> Self
+    pub fn on_server_event<H, T>(self, event: &str, handler: H) -> Self
     where
-        F: Fn(SocketIo, Payload) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = R> + Send + 'static,
-        R: Serialize,
+        H: Handler<ServerEventContext, T>,
+        T: 'static,
     {
-        let event_name = event.to_owned();
-        let listener: ServerEventListener = Arc::new(move |io, args| {
-            let answer = listener(io, args);
-            let event = event_name.clone();
-            Box::pin(async move {
-                serde_json::to_value(answer.await).unwrap_or_else(|error| {
-                    tracing::warn!(%event, %error, "a server event's answer does not serialize; answered null");
-                    serde_json::Value::Null
-                })
-            })
-        });
-        self.server_events.insert(event.to_owned(), listener);
+        let name = format!("a closure given to `on_server_event(\"{event}\", ..)`");
+        self.add_server_event(event, name, boxed(handler))
+    }
+
+    #[doc(hidden)]
+    pub fn __on_server_event(
+        self,
+        event: &str,
+        name: &str,
+        handler: RawHandler<ServerEventContext>,
+    ) -> Self {
+        self.add_server_event(event, name.to_owned(), Arc::new(handler))
+    }
+
+    fn add_server_event(
+        mut self,
+        event: &str,
+        name: String,
+        handler: BoxedHandler<ServerEventContext>,
+    ) -> Self {
+        match self.server_events.get(event) {
+            Some((first, _)) => self.problems.push(format!(
+                "the server event `{event}` has two handlers: `{first}` and `{name}`"
+            )),
+            None => {
+                let listener = server_event_listener(event, handler);
+                self.server_events
+                    .insert(event.to_owned(), (name, listener));
+            }
+        }
         self
     }
 
@@ -628,11 +650,13 @@ impl SocketIoBuilder {
             adapter,
             client_script,
             server_events,
+            problems: mut registering,
             routes: _,
             default_error,
             required_state,
         } = self;
         let mut problems: Vec<String> = unhandled_events(&schemas, &namespaces);
+        problems.append(&mut registering);
         problems.extend(namespaces.iter().flat_map(|ns| ns.conflicts.clone()));
         for (type_id, who) in required_state {
             if !state.contains(type_id) {
@@ -657,7 +681,10 @@ impl SocketIoBuilder {
                 state,
                 config,
                 client_script,
-                server_events,
+                server_events: server_events
+                    .into_iter()
+                    .map(|(event, (_, listener))| (event, listener))
+                    .collect(),
                 engine: engine.clone(),
             });
             Engine::new(engine_config, Dispatcher(shared))
@@ -666,6 +693,32 @@ impl SocketIoBuilder {
             engine: EngineIo { engine },
         })
     }
+}
+
+/// A server event's listener, as the adapter calls it: the handler runs, and its answer (or
+/// `null`) goes back to the sender.
+fn server_event_listener(
+    event: &str,
+    handler: BoxedHandler<ServerEventContext>,
+) -> ServerEventListener {
+    let event = event.to_owned();
+    Arc::new(move |io, payload| {
+        let answer = Arc::new(std::sync::Mutex::new(None));
+        let context = ServerEventContext {
+            io,
+            event: event.clone(),
+            payload,
+            answer: answer.clone(),
+        };
+        let running = handler.call(context);
+        let event = event.clone();
+        Box::pin(async move {
+            if let Err(error) = running.await {
+                tracing::warn!(%event, %error, "a server event's handler failed; answered null");
+            }
+            lock(&answer).take().unwrap_or(serde_json::Value::Null)
+        })
+    })
 }
 
 /// The client events of the mounted schemas that no handler handles.
@@ -696,5 +749,28 @@ impl fmt::Debug for SocketIoBuilder {
             .field("config", &self.config)
             .field("namespaces", &self.namespaces)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SocketIo;
+
+    #[tokio::test]
+    async fn two_listeners_of_one_server_event_refuse_to_build() {
+        let built = SocketIo::builder()
+            .handlers([])
+            .on_server_event("count", || async { 1 })
+            .on_server_event("count", || async { 2 })
+            .try_build();
+        let problems = built
+            .expect_err("two listeners of `count`")
+            .problems()
+            .to_vec();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("the server event `count` has two handlers"),
+            "{problems:?}"
+        );
     }
 }

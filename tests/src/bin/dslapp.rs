@@ -186,14 +186,14 @@ fn vip(pass: Pass) -> Result<(), Denied> {
 /// one of ferrio's extractors.
 mod members {
     use ferrio::prelude::*;
-    use ferrio::{BoxError, FromContext, HandlerContext};
+    use ferrio::{BoxError, FromContext, SocketContext};
     use serde_json::Value;
 
     /// The user named in the auth payload, for every kind of handler: a connection without
     /// one is refused.
     pub(crate) struct User(String);
 
-    impl<C: HandlerContext> FromContext<C> for User {
+    impl<C: SocketContext> FromContext<C> for User {
         fn from_context(context: &C, _: usize) -> Result<Self, BoxError> {
             match context.socket().auth().get("user").and_then(Value::as_str) {
                 Some(name) => Ok(User(name.to_owned())),

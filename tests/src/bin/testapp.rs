@@ -462,6 +462,13 @@ async fn admin_connect(auth: Role) -> Result<(), ConnectError> {
     }
 }
 
+/// The one `#[on]`-style handler of this app (the builder gathers it beside the others): a
+/// server event in the DSL form, answered across the cluster.
+#[ferrio::on_server_event("ask")]
+fn ask(payload: Payload) -> Value {
+    json!({ "member": "ferrio", "args": payload.values() })
+}
+
 async fn whoami(ack: AckSender) {
     let _ = ack.send("admin");
 }
@@ -538,9 +545,6 @@ async fn main() -> std::io::Result<()> {
         // Another server's `announce` (server-side emit) is told to this server's clients.
         .on_server_event("announce", |io: SocketIo, payload: Payload| async move {
             let _ = io.of("/").local().emit("announced", &payload);
-        })
-        .on_server_event("ask", |_io, payload: Payload| async move {
-            json!({ "member": "ferrio", "args": payload.values() })
         })
         .state(Disconnects::default())
         .state(SharedCount::default())

@@ -3,12 +3,12 @@
 // extractors stay payloads (the compiler decides, by trait); closures take the same
 // parameters and return acknowledgements as `#[on]` functions do.
 use ferrio::prelude::*;
-use ferrio::{BoxError, FromContext, HandlerContext};
+use ferrio::{BoxError, FromContext, SocketContext};
 
 /// The user the client logged in as.
 struct User(String);
 
-impl<C: HandlerContext> FromContext<C> for User {
+impl<C: SocketContext> FromContext<C> for User {
     fn from_context(context: &C, _: usize) -> Result<Self, BoxError> {
         let name = context.socket().auth()["user"].as_str().ok_or("not logged in")?;
         Ok(User(name.to_owned()))
@@ -94,4 +94,11 @@ fn main() {
                 .on_disconnect(|User(_name): User, _reason: DisconnectReason| async {})
         })
         .build();
+}
+
+// A server event listener takes the same extractors that need no socket, and its arguments.
+#[on_server_event("count-players")]
+async fn count_players(io: SocketIo, Event(name): Event, namespace: String) -> Result<usize, String> {
+    let _ = name;
+    Ok(io.sockets(&namespace).len())
 }
