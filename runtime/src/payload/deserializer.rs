@@ -3,7 +3,9 @@
 //! A placeholder `{"_placeholder":true,"num":N}` deserializes as the bytes of attachment `N`,
 //! read in place: byte types (`bytes::Bytes`, `serde_bytes`) are handed the slice, and
 //! sequences (`Vec<u8>`, `[u8; N]`) are fed its bytes one by one. No JSON value is built for
-//! them, so a megabyte of binary never becomes a million numbers.
+//! them, so a megabyte of binary never becomes a million numbers. What asks for any value
+//! (`serde_json::Value`) gets the placeholder, marked with the arguments it belongs to, which
+//! goes out as the binary again (see `socketio::binary`).
 
 use bytes::Bytes;
 use serde::de::value::{MapAccessDeserializer, SeqDeserializer};
@@ -11,12 +13,14 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess};
 use serde::forward_to_deserialize_any;
 use serde_json::{Error, Value};
 
-use crate::socketio::placeholder_index;
+use crate::socketio::{kept_placeholder, placeholder_index};
 
 /// A received JSON value, with the attachments its placeholders point into.
 pub(super) struct Resolving<'a> {
     pub(super) value: &'a Value,
     pub(super) attachments: &'a [Bytes],
+    /// The id of the arguments the attachments belong to.
+    pub(super) args: u64,
 }
 
 impl<'a> Resolving<'a> {
@@ -24,6 +28,7 @@ impl<'a> Resolving<'a> {
         Resolving {
             value,
             attachments: self.attachments,
+            args: self.args,
         }
     }
 
@@ -37,8 +42,8 @@ impl<'de> Deserializer<'de> for Resolving<'de> {
     type Error = Error;
 
     fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if let Some(data) = self.binary() {
-            return visitor.visit_borrowed_bytes(data);
+        if let (Some(num), Some(_)) = (placeholder_index(self.value), self.binary()) {
+            return kept_placeholder(num, self.args).deserialize_any(visitor);
         }
         match self.value {
             Value::Array(items) => visitor.visit_seq(Items {
@@ -59,6 +64,17 @@ impl<'de> Deserializer<'de> for Resolving<'de> {
             Some(data) => visitor.visit_seq(SeqDeserializer::new(data.iter().copied())),
             None => self.deserialize_any(visitor),
         }
+    }
+
+    fn deserialize_bytes<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.binary() {
+            Some(data) => visitor.visit_borrowed_bytes(data),
+            None => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_byte_buf<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_bytes(visitor)
     }
 
     fn deserialize_tuple<V: de::Visitor<'de>>(
@@ -103,8 +119,8 @@ impl<'de> Deserializer<'de> for Resolving<'de> {
     }
 
     forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct tuple_struct map struct identifier ignored_any
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string unit unit_struct
+        tuple_struct map struct identifier ignored_any
     }
 }
 

@@ -74,8 +74,11 @@ impl Payload {
     /// `Option<T>` reads an absent trailing argument as `None`. Binary data, at any depth,
     /// deserializes into `bytes::Bytes`, `Vec<u8>` or `serde_bytes` types, read straight from
     /// the attachment; a binary argument taken as `Bytes` is the attachment itself, shared.
-    /// JSON has no bytes, so binary does not deserialize into `serde_json::Value`: take it
-    /// with [`binary`](Self::binary), or the raw placeholders with [`values`](Self::values).
+    /// A `serde_json::Value` (JSON has no bytes) keeps binary as its placeholder,
+    /// `{"_placeholder":true,"num":N,"args":ID}`, which goes out as the same binary when the
+    /// value is emitted or acknowledged while the handler of this event runs; sent later, it
+    /// is an error (take the binary as `Bytes` to keep it). Untagged enums and flattened
+    /// fields see binary as that placeholder too: give binary a plain field.
     ///
     /// # Errors
     ///
@@ -94,6 +97,7 @@ impl Payload {
         T::deserialize(Resolving {
             value,
             attachments: &self.0.attachments,
+            args: self.0.id,
         })
     }
 
@@ -292,8 +296,41 @@ mod tests {
         let as_vec = payload.arg::<File<Vec<u8>>>(1).map(|f| f.file);
         assert_eq!(as_vec.ok().as_deref(), Some(&data[..]));
         assert!(payload.arg::<File<String>>(1).is_err());
-        // JSON has no bytes: a binary argument is no `Value` (it used to be a number array).
-        assert!(payload.arg::<serde_json::Value>(0).is_err());
+    }
+
+    #[test]
+    fn a_value_keeps_binary_as_a_placeholder_that_goes_out_as_the_binary() {
+        let (payload, data) = one_mebibyte();
+        let kept = crate::socketio::kept_placeholder(0, payload.0.id);
+        let value = payload.arg::<Value>(1).ok();
+        assert_eq!(
+            value,
+            Some(json!({ "file": kept.clone() })),
+            "no million numbers"
+        );
+        assert_eq!(payload.arg::<Value>(0).ok(), Some(kept));
+        let value = value.unwrap_or_default();
+        // In the handler of the event (its attachments lent): the bytes, shared.
+        let sent = lent::lend(&payload.0, || encode_event("/", "ev", &value, None));
+        let sent = sent.ok();
+        assert_eq!(
+            sent.as_ref().map(|e| e.text.as_str()),
+            Some(r#"451-["ev",{"file":{"_placeholder":true,"num":0}}]"#)
+        );
+        let attachment = sent.as_ref().and_then(|e| e.attachments.first());
+        assert_eq!(attachment.map(|a| a.as_ptr()), Some(data.as_ptr()));
+        // Elsewhere, or in another event's handler, it stands for nothing: an error, not
+        // a placeholder that would point into some other packet.
+        assert!(encode_event("/", "ev", &value, None).is_err());
+        let (other, _) = one_mebibyte();
+        assert!(lent::lend(&other.0, || encode_event("/", "ev", &value, None)).is_err());
+        // A map of three entries that is no placeholder is written as it is.
+        let three = json!({ "_placeholder": "no", "num": 1, "args": 2 });
+        let written = encode_event("/", "ev", &three, None).map(|e| e.text).ok();
+        assert_eq!(
+            written.as_deref(),
+            Some(r#"42["ev",{"_placeholder":"no","args":2,"num":1}]"#)
+        );
     }
 
     #[test]

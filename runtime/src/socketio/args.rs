@@ -4,6 +4,7 @@
 use std::cell::Cell;
 use std::fmt;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use serde::ser::{Serialize, SerializeTuple, Serializer};
@@ -16,7 +17,13 @@ use serde_json::value::RawValue;
 pub(crate) struct Args {
     json: Json,
     pub(crate) attachments: Vec<Bytes>,
+    /// Tells these arguments' attachments from any other's, so that a placeholder kept in a
+    /// `serde_json::Value` goes out as the binary it stands for only while they are lent.
+    pub(crate) id: u64,
 }
+
+/// The id of the next arguments built from values (`0` is no arguments' id).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// How the JSON arguments are held.
 #[derive(Clone)]
@@ -44,6 +51,7 @@ impl Args {
         Args {
             json: Json::Values(values),
             attachments,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -55,6 +63,7 @@ impl Args {
                 values: OnceLock::new(),
             },
             attachments: Vec::new(),
+            id: 0,
         }
     }
 

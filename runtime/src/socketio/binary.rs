@@ -61,6 +61,26 @@ pub(crate) fn placeholder_index(value: &Value) -> Option<usize> {
     usize::try_from(map.get("num")?.as_u64()?).ok()
 }
 
+/// The entries of a placeholder kept in a `serde_json::Value`: `_placeholder`, `num`, `args`.
+const KEPT_LEN: usize = 3;
+
+/// A received attachment's placeholder as a `serde_json::Value` keeps it:
+/// `{"_placeholder":true,"num":N,"args":ID}`, where `ID` names the received arguments. It goes
+/// out as the attachment's bytes while those arguments are lent (their handler runs).
+pub(crate) fn kept_placeholder(num: usize, args: u64) -> Value {
+    serde_json::json!({ "_placeholder": true, "num": num, "args": args })
+}
+
+/// The attachment a kept placeholder stands for: its number and arguments' id.
+fn kept_index(entries: &[(Value, Value)]) -> Option<(usize, u64)> {
+    let get = |name: &str| entries.iter().find(|(key, _)| key == name).map(|(_, v)| v);
+    if entries.len() != KEPT_LEN || get("_placeholder") != Some(&Value::Bool(true)) {
+        return None;
+    }
+    let num = usize::try_from(get("num")?.as_u64()?).ok()?;
+    Some((num, get("args")?.as_u64()?))
+}
+
 /// Appends raw bytes to the serializer's output, between two complete JSON values.
 fn write_raw(json: &mut Json, raw: &[u8]) {
     // `serde_json::Serializer` gives no access to its writer, but it is a plain struct around
@@ -288,7 +308,7 @@ impl<'a, S: Serializer> Serializer for Binary<'a, S> {
     type SerializeTuple = Wrap<'a, S::SerializeTuple>;
     type SerializeTupleStruct = Wrap<'a, S::SerializeTupleStruct>;
     type SerializeTupleVariant = Wrap<'a, S::SerializeTupleVariant>;
-    type SerializeMap = Wrap<'a, S::SerializeMap>;
+    type SerializeMap = MapOrKept<'a, S>;
     type SerializeStruct = Wrap<'a, S::SerializeStruct>;
     type SerializeStructVariant = Wrap<'a, S::SerializeStructVariant>;
 
@@ -371,8 +391,15 @@ impl<'a, S: Serializer> Serializer for Binary<'a, S> {
 
     fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
         let attachments = self.attachments;
+        if len == Some(KEPT_LEN) {
+            return Ok(MapOrKept::Held {
+                serializer: self.inner,
+                attachments,
+                entries: Vec::new(),
+            });
+        }
         let inner = self.inner.serialize_map(len)?;
-        Ok(Wrap { inner, attachments })
+        Ok(MapOrKept::Map(Wrap { inner, attachments }))
     }
 
     fn serialize_struct(
@@ -518,6 +545,118 @@ impl<C: ser::SerializeMap> ser::SerializeMap for Wrap<'_, C> {
 
     fn end(self) -> Result<C::Ok, C::Error> {
         self.inner.end()
+    }
+}
+
+/// A map, written through [`Wrap`]; or a map of three entries held back until it is known
+/// whether it is a kept placeholder ([`kept_placeholder`]), which goes out as its bytes.
+enum MapOrKept<'a, S: Serializer> {
+    Map(Wrap<'a, S::SerializeMap>),
+    Held {
+        serializer: S,
+        attachments: &'a Attachments,
+        entries: Vec<(Value, Value)>,
+    },
+    /// Between the two, while switching.
+    Switching,
+}
+
+impl<S: Serializer> MapOrKept<'_, S> {
+    /// Stops holding: the map is written as it comes.
+    fn write_through(&mut self) -> Result<(), S::Error> {
+        if !matches!(self, Self::Held { .. }) {
+            return Ok(());
+        }
+        if let Self::Held {
+            serializer,
+            attachments,
+            entries,
+        } = std::mem::replace(self, Self::Switching)
+        {
+            let mut map = Wrap {
+                inner: serializer.serialize_map(Some(KEPT_LEN))?,
+                attachments,
+            };
+            for (key, value) in &entries {
+                ser::SerializeMap::serialize_entry(&mut map, key, value)?;
+            }
+            *self = Self::Map(map);
+        }
+        Ok(())
+    }
+}
+
+/// A key or value as JSON, for a held map.
+fn held<T: Serialize + ?Sized, E: ser::Error>(value: &T) -> Result<Value, E> {
+    serde_json::to_value(value).map_err(E::custom)
+}
+
+impl<S: Serializer> ser::SerializeMap for MapOrKept<'_, S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), S::Error> {
+        if let Self::Held { entries, .. } = self {
+            let key = held(key)?;
+            let may_be_kept = !entries.is_empty() || key == "_placeholder";
+            if may_be_kept {
+                entries.push((key, Value::Null));
+                return Ok(());
+            }
+            self.write_through()?;
+        }
+        match self {
+            Self::Map(map) => map.serialize_key(key),
+            _ => Err(ser::Error::custom("a map key out of order")),
+        }
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
+        match self {
+            Self::Map(map) => map.serialize_value(value),
+            Self::Held { entries, .. } => match entries.last_mut() {
+                Some(entry) => {
+                    entry.1 = held(value)?;
+                    Ok(())
+                }
+                None => Err(ser::Error::custom("a map value before its key")),
+            },
+            Self::Switching => Err(ser::Error::custom("a map value out of order")),
+        }
+    }
+
+    fn end(self) -> Result<S::Ok, S::Error> {
+        let mut this = self;
+        if let Self::Held {
+            serializer,
+            attachments,
+            entries,
+        } = this
+        {
+            if let Some((num, args)) = kept_index(&entries) {
+                let data = super::lent::attachment(args, num).ok_or_else(|| {
+                    ser::Error::custom(
+                        "binary kept in a serde_json::Value goes out only while the handler of \
+                         the event that brought it runs: take it as `bytes::Bytes` to keep it",
+                    )
+                })?;
+                let binary = Binary {
+                    inner: serializer,
+                    attachments,
+                };
+                return binary.serialize_bytes(&data);
+            }
+            this = Self::Held {
+                serializer,
+                attachments,
+                entries,
+            };
+        }
+        this.write_through()?;
+        match this {
+            Self::Map(map) => map.end(),
+            _ => Err(ser::Error::custom("a map ended out of order")),
+        }
     }
 }
 

@@ -49,6 +49,19 @@ pub(crate) fn share(data: &[u8]) -> Bytes {
     })
 }
 
+/// Attachment `num` of the arguments `id`, if they are lent now.
+pub(crate) fn attachment(id: u64, num: usize) -> Option<Bytes> {
+    LENT.with(|lent| {
+        let args = lent.take();
+        let found = args
+            .as_deref()
+            .filter(|args| args.id == id)
+            .and_then(|args| args.attachments.get(num).cloned());
+        lent.set(args);
+        found
+    })
+}
+
 /// Whether `data` lies within `held`'s memory.
 fn contains(held: &[u8], data: &[u8]) -> bool {
     let held = held.as_ptr_range();

@@ -5,7 +5,7 @@ mod binary;
 pub(crate) mod lent;
 pub(crate) mod packet;
 
-pub(crate) use binary::{placeholder_index, write_arg_array};
+pub(crate) use binary::{kept_placeholder, placeholder_index, write_arg_array};
 
 use crate::engineio::Frame;
 

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ferrio::{
-    AckSender, ConnectError, DisconnectReason, Event, Payload, Rooms, Sid, Socket, SocketData,
+    Ack, AckSender, ConnectError, DisconnectReason, Event, Payload, Rooms, Sid, Socket, SocketData,
     SocketIo, State, Transport,
 };
 use serde::{Deserialize, Serialize};
@@ -395,6 +395,39 @@ async fn shared_count(State(count): State<SharedCount>, ack: AckSender) {
     let _ = ack.send(count.0.fetch_add(1, Ordering::Relaxed) + 1);
 }
 
+/// A typed payload with binary at several depths: `Bytes` fields receive the attachments in
+/// place and serialize back to attachments.
+#[derive(Serialize, Deserialize)]
+struct Parcel {
+    label: String,
+    cover: Bytes,
+    inner: Inner,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Inner {
+    pages: Vec<Bytes>,
+    sleeve: Option<Sleeve>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Sleeve {
+    note: Bytes,
+}
+
+/// `typed-binary(parcel, raw)`: acknowledges the parcel as it was deserialized and the length
+/// of `raw`, a binary argument taken as `Vec<u8>`.
+async fn typed_binary(parcel: Parcel, raw: Vec<u8>) -> Ack<(Parcel, usize)> {
+    Ack((parcel, raw.len()))
+}
+
+/// `relay-value(value)`: any JSON, binary included, taken as a `serde_json::Value`; emitted
+/// back as `relayed` and acknowledged, the binary going out as binary.
+async fn relay_value(socket: Socket, value: Value) -> Value {
+    let _ = socket.emit("relayed", &value);
+    value
+}
+
 async fn binary(ack: AckSender) {
     let _ = ack.send(json_binary());
 }
@@ -575,6 +608,8 @@ async fn main() -> std::io::Result<()> {
                 .on("session-count", session_count)
                 .on("shared-count", shared_count)
                 .on("binary", binary)
+                .on("typed-binary", typed_binary)
+                .on("relay-value", relay_value)
                 .on("echo", echo)
                 .on("whoami", server_id)
                 .on("last-disconnect", last_disconnect)
