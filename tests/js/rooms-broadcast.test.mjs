@@ -59,10 +59,15 @@ async function makeClients(srv, spec) {
   return clients;
 }
 
-describe("rooms and broadcast (testapp)", () => {
+// Once on the in-memory adapter, and once on an adapter written outside ferrio with its
+// public API alone (`ferrio_tests::external_adapter`, `ADAPTER=external`).
+for (const [adapter, env] of [
+  ["the in-memory adapter", {}],
+  ["an adapter of another crate", { ADAPTER: "external" }],
+]) describe(`rooms and broadcast (testapp, ${adapter})`, () => {
   let srv;
   before(async () => {
-    srv = await startServer("testapp");
+    srv = await startServer("testapp", { env });
   });
   after(async () => {
     await srv?.stop();

@@ -2,14 +2,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
-use std::time::Duration;
 
-use super::{
-    Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalNamespace, Room, SocketInfo,
-};
+use super::{Adapter, AdapterFuture, BroadcastOptions, LocalNamespace, Room};
 use crate::Sid;
-use crate::ack::AckStream;
-use crate::error::{ClusterResult, SendError};
+use crate::error::ClusterResult;
 use crate::sid::{SidMap, SidSet};
 use crate::sync::{read, write};
 
@@ -38,11 +34,6 @@ impl LocalAdapter {
         }
     }
 
-    #[cfg(feature = "redis")]
-    pub(crate) fn namespace(&self) -> &LocalNamespace {
-        &self.namespace
-    }
-
     /// Every room with a member on this server, socket-id rooms included.
     pub fn rooms(&self) -> Vec<Room> {
         read(&self.index).rooms.keys().cloned().collect()
@@ -53,20 +44,8 @@ impl LocalAdapter {
         read(&self.index).rooms.contains_key(room)
     }
 
-    /// What this server tells of the local sockets the options address.
-    pub fn socket_info(&self, options: &BroadcastOptions) -> Vec<SocketInfo> {
-        let Some(namespace) = self.namespace.get() else {
-            return Vec::new();
-        };
-        self.select(options)
-            .into_iter()
-            .filter_map(|sid| namespace.socket(sid))
-            .map(|socket| SocketInfo::of(&socket))
-            .collect()
-    }
-
     /// The local sockets the options address, each once.
-    pub fn select(&self, options: &BroadcastOptions) -> Vec<Sid> {
+    pub(crate) fn select(&self, options: &BroadcastOptions) -> Vec<Sid> {
         let index = read(&self.index);
         let excluded = |sid: &Sid| {
             options.except.iter().any(|room| {
@@ -107,6 +86,14 @@ impl LocalAdapter {
 }
 
 impl Adapter for LocalAdapter {
+    fn namespace(&self) -> &LocalNamespace {
+        &self.namespace
+    }
+
+    fn local_sockets(&self, options: &BroadcastOptions) -> Vec<Sid> {
+        self.select(options)
+    }
+
     fn add_all(&self, sid: Sid, rooms: &[Room]) {
         let mut index = write(&self.index);
         for room in rooms {
@@ -155,77 +142,7 @@ impl Adapter for LocalAdapter {
             .unwrap_or_default()
     }
 
-    fn broadcast(
-        &self,
-        packet: &BroadcastPacket,
-        options: &BroadcastOptions,
-    ) -> Result<(), SendError> {
-        let Some(namespace) = self.namespace.get() else {
-            return Err(SendError::closed());
-        };
-        namespace.with_sockets(&self.select(options), |socket| {
-            // A failure here concerns that socket alone, and is logged where it happens.
-            let _ = socket.send_packet(packet.0.clone());
-        });
-        Ok(())
-    }
-
-    fn broadcast_with_ack(
-        &self,
-        packet: BroadcastPacket,
-        ack_id: u64,
-        options: &BroadcastOptions,
-        timeout: Duration,
-    ) -> AckStream {
-        let mut acks = AckStream::new(timeout);
-        if let Some(namespace) = self.namespace.get() {
-            namespace.with_sockets(&self.select(options), |socket| {
-                acks.push(
-                    socket.id(),
-                    socket.send_with_ack_id(packet.0.clone(), ack_id),
-                );
-            });
-        }
-        acks
-    }
-
-    fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, ClusterResult<Vec<Sid>>> {
-        Box::pin(std::future::ready(Ok(self.select(options))))
-    }
-
-    fn fetch_sockets(
-        &self,
-        options: &BroadcastOptions,
-    ) -> AdapterFuture<'_, ClusterResult<Vec<SocketInfo>>> {
-        Box::pin(std::future::ready(Ok(self.socket_info(options))))
-    }
-
     fn all_rooms(&self) -> AdapterFuture<'_, ClusterResult<HashSet<Room>>> {
         Box::pin(std::future::ready(Ok(self.rooms().into_iter().collect())))
-    }
-
-    fn add_sockets(&self, options: &BroadcastOptions, rooms: &[Room]) {
-        for sid in self.select(options) {
-            self.add_all(sid, rooms);
-        }
-    }
-
-    fn del_sockets(&self, options: &BroadcastOptions, rooms: &[Room]) {
-        for sid in self.select(options) {
-            for room in rooms {
-                self.del(sid, room);
-            }
-        }
-    }
-
-    fn disconnect_sockets(&self, options: &BroadcastOptions, close: bool) {
-        let Some(namespace) = self.namespace.get() else {
-            return;
-        };
-        for sid in self.select(options) {
-            if let Some(socket) = namespace.socket(sid) {
-                socket.disconnect_from_server(close);
-            }
-        }
     }
 }

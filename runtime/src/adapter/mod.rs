@@ -48,16 +48,86 @@ pub struct BroadcastOptions {
 
 /// A packet encoded once, shared by every socket it is delivered to, whatever protocol
 /// revision each client speaks.
+///
+/// An adapter delivers it to local sockets with [`LocalNamespace::deliver`]; a cluster adapter
+/// reads it ([`text`](Self::text), [`attachments`](Self::attachments),
+/// [`event`](Self::event)) to forward it, and builds the ones other servers send it with
+/// [`new`](Self::new).
+///
+/// # Examples
+///
+/// ```
+/// let packet = ferrio::BroadcastPacket::new("/chat", "said", ("ada", bytes::Bytes::from_static(b"hi")))?;
+/// assert_eq!(packet.text(), r#"51-/chat,["said","ada",{"_placeholder":true,"num":0}]"#);
+/// assert_eq!(packet.attachments(), [bytes::Bytes::from_static(b"hi")]);
+/// let (event, args) = packet.event().expect("an event");
+/// assert_eq!((event.as_str(), args.arg::<String>(0)?.as_str()), ("said", "ada"));
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct BroadcastPacket(pub(crate) Frame);
+
+impl BroadcastPacket {
+    /// Encodes an event of a namespace (a tuple is several arguments, `()` none).
+    ///
+    /// # Errors
+    ///
+    /// The arguments do not serialize, or the event name is one socket.io reserves.
+    pub fn new<T: Serialize>(namespace: &str, event: &str, args: T) -> Result<Self, SendError> {
+        SendError::check_event_name(event)?;
+        let encoded = crate::socketio::packet::encode_event(namespace, event, &args, None)?;
+        Ok(Self(encoded.into()))
+    }
+
+    /// The Socket.IO packet as text (`2[..]`, or `5N-[..]` with binary), as it goes out.
+    pub fn text(&self) -> &str {
+        let text = match &self.0 {
+            Frame::Text(text) | Frame::TextWithBinary(text, _) => text.as_str(),
+            _ => "",
+        };
+        // Frames carry Engine.IO's message type, `4`, in front.
+        text.strip_prefix('4').unwrap_or(text)
+    }
+
+    /// The binary attachments, in placeholder order.
+    pub fn attachments(&self) -> &[bytes::Bytes] {
+        match &self.0 {
+            Frame::TextWithBinary(_, attachments) => attachments,
+            _ => &[],
+        }
+    }
+
+    /// The event's name and arguments, decoded; `None` for a packet that is no event.
+    pub fn event(&self) -> Option<(String, Payload)> {
+        use crate::socketio::packet::{self, Body, Decoded};
+        let attachments = self.attachments();
+        let decoded = match packet::decode(self.text(), attachments.len()).ok()? {
+            Decoded::Complete(packet) => packet,
+            Decoded::Partial(mut partial) => attachments
+                .iter()
+                .find_map(|data| partial.push(data.clone()))?,
+        };
+        match decoded.body {
+            Body::Event { name, args, .. } => Some((name, Payload::new(args))),
+            _ => None,
+        }
+    }
+}
 
 /// The rooms and broadcasts of one namespace.
 ///
 /// ferrio calls these methods; an implementation keeps the room index and delivers packets
-/// through the [`LocalNamespace`] it was created with. A cluster adapter also forwards each
-/// operation to the other servers and merges their answers, which is why the queries are
-/// asynchronous.
+/// through the [`LocalNamespace`] it was created with. One server's adapter implements the
+/// index (the required methods) and keeps the defaults, which act on this server's sockets;
+/// a cluster adapter also forwards each operation to the other servers and merges their
+/// answers, which is why the queries are asynchronous.
 pub trait Adapter: Send + Sync + 'static {
+    /// The sockets of this server that the adapter serves.
+    fn namespace(&self) -> &LocalNamespace;
+
+    /// The sockets of this server the options address, each once.
+    fn local_sockets(&self, options: &BroadcastOptions) -> Vec<Sid>;
+
     /// Adds a socket to rooms.
     fn add_all(&self, sid: Sid, rooms: &[Room]);
     /// Removes a socket from a room.
@@ -67,7 +137,11 @@ pub trait Adapter: Send + Sync + 'static {
     /// The rooms a local socket is in.
     fn socket_rooms(&self, sid: Sid) -> Vec<Room>;
 
-    /// Delivers a packet to every addressed socket.
+    /// Every room of the namespace, socket-id rooms included (Node's `allRooms`); a cluster
+    /// adapter merges the rooms of every server.
+    fn all_rooms(&self) -> AdapterFuture<'_, ClusterResult<HashSet<Room>>>;
+
+    /// Delivers a packet to every addressed socket. The default delivers to this server's.
     ///
     /// # Errors
     ///
@@ -77,38 +151,61 @@ pub trait Adapter: Send + Sync + 'static {
         &self,
         packet: &BroadcastPacket,
         options: &BroadcastOptions,
-    ) -> Result<(), SendError>;
+    ) -> Result<(), SendError> {
+        self.namespace()
+            .deliver(&self.local_sockets(options), packet)
+    }
 
-    /// Delivers a packet that asks each socket for an acknowledgement, and streams the answers.
+    /// Delivers a packet that asks each socket for an acknowledgement, and streams the
+    /// answers. The default asks this server's sockets.
     fn broadcast_with_ack(
         &self,
         packet: BroadcastPacket,
         ack_id: u64,
         options: &BroadcastOptions,
         timeout: Duration,
-    ) -> AckStream;
+    ) -> AckStream {
+        self.namespace()
+            .deliver_with_ack(&self.local_sockets(options), &packet, ack_id, timeout)
+    }
 
-    /// The ids of the addressed sockets, on every server.
-    fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, ClusterResult<Vec<Sid>>>;
+    /// The ids of the addressed sockets, on every server. The default lists this server's.
+    fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, ClusterResult<Vec<Sid>>> {
+        Box::pin(std::future::ready(Ok(self.local_sockets(options))))
+    }
 
-    /// What the servers tell of the addressed sockets (Node's `fetchSockets`).
+    /// What the servers tell of the addressed sockets (Node's `fetchSockets`). The default
+    /// tells of this server's.
     fn fetch_sockets(
         &self,
         options: &BroadcastOptions,
-    ) -> AdapterFuture<'_, ClusterResult<Vec<SocketInfo>>>;
+    ) -> AdapterFuture<'_, ClusterResult<Vec<SocketInfo>>> {
+        let info = self.namespace().socket_info(&self.local_sockets(options));
+        Box::pin(std::future::ready(Ok(info)))
+    }
 
-    /// Every room of the namespace, socket-id rooms included (Node's `allRooms`); a cluster
-    /// adapter merges the rooms of every server.
-    fn all_rooms(&self) -> AdapterFuture<'_, ClusterResult<HashSet<Room>>>;
+    /// Makes the addressed sockets join rooms. The default moves this server's.
+    fn add_sockets(&self, options: &BroadcastOptions, rooms: &[Room]) {
+        for sid in self.local_sockets(options) {
+            self.add_all(sid, rooms);
+        }
+    }
 
-    /// Makes the addressed sockets join rooms.
-    fn add_sockets(&self, options: &BroadcastOptions, rooms: &[Room]);
+    /// Makes the addressed sockets leave rooms. The default moves this server's.
+    fn del_sockets(&self, options: &BroadcastOptions, rooms: &[Room]) {
+        for sid in self.local_sockets(options) {
+            for room in rooms {
+                self.del(sid, room);
+            }
+        }
+    }
 
-    /// Makes the addressed sockets leave rooms.
-    fn del_sockets(&self, options: &BroadcastOptions, rooms: &[Room]);
-
-    /// Disconnects the addressed sockets (and their whole connection when `close`).
-    fn disconnect_sockets(&self, options: &BroadcastOptions, close: bool);
+    /// Disconnects the addressed sockets (and their whole connection when `close`). The
+    /// default disconnects this server's.
+    fn disconnect_sockets(&self, options: &BroadcastOptions, close: bool) {
+        self.namespace()
+            .disconnect(&self.local_sockets(options), close);
+    }
 
     /// Sends an event to the other servers of the cluster (Node's `serverSideEmit`), whose
     /// [`SocketIoBuilder::on_server_event`](crate::SocketIoBuilder::on_server_event) listeners
@@ -288,6 +385,65 @@ impl LocalNamespace {
 
     pub(crate) fn get(&self) -> Option<Arc<Namespace>> {
         self.namespace.upgrade()
+    }
+
+    /// Delivers a packet to the sockets of `sids` still connected to this server. A socket
+    /// that cannot take it is disconnected and logged, and does not fail the delivery.
+    ///
+    /// # Errors
+    ///
+    /// The namespace is gone (the server shut down).
+    pub fn deliver(&self, sids: &[Sid], packet: &BroadcastPacket) -> Result<(), SendError> {
+        let namespace = self.get().ok_or_else(SendError::closed)?;
+        namespace.with_sockets(sids, |socket| {
+            let _ = socket.send_packet(packet.0.clone());
+        });
+        Ok(())
+    }
+
+    /// Delivers a packet that asks for acknowledgement `ack_id` to the sockets of `sids`, and
+    /// streams their answers until `timeout`.
+    pub fn deliver_with_ack(
+        &self,
+        sids: &[Sid],
+        packet: &BroadcastPacket,
+        ack_id: u64,
+        timeout: Duration,
+    ) -> AckStream {
+        let mut acks = AckStream::new(timeout);
+        if let Some(namespace) = self.get() {
+            namespace.with_sockets(sids, |socket| {
+                acks.push(
+                    socket.id(),
+                    socket.send_with_ack_id(packet.0.clone(), ack_id),
+                );
+            });
+        }
+        acks
+    }
+
+    /// What this server tells the cluster of the sockets of `sids` (Node's `fetchSockets`).
+    pub fn socket_info(&self, sids: &[Sid]) -> Vec<SocketInfo> {
+        let Some(namespace) = self.get() else {
+            return Vec::new();
+        };
+        sids.iter()
+            .filter_map(|sid| namespace.socket(*sid))
+            .map(|socket| SocketInfo::of(&socket))
+            .collect()
+    }
+
+    /// Disconnects the sockets of `sids` from the namespace, and their whole connection when
+    /// `close` (Node's `disconnectSockets(close)`).
+    pub fn disconnect(&self, sids: &[Sid], close: bool) {
+        let Some(namespace) = self.get() else {
+            return;
+        };
+        for sid in sids {
+            if let Some(socket) = namespace.socket(*sid) {
+                socket.disconnect_from_server(close);
+            }
+        }
     }
 }
 

@@ -20,7 +20,9 @@
 //! `REDIS_CERT_FILE` and `REDIS_KEY_FILE` (a client certificate, for mutual TLS),
 //! `REQUESTS_TIMEOUT_MS` (how long cluster queries wait, 5000), `REDIS_KEY` (the channels'
 //! prefix, `socket.io`),
-//! `PYTHON_QUEUE` (also deliver what python-socketio processes publish on that channel).
+//! `PYTHON_QUEUE` (also deliver what python-socketio processes publish on that channel),
+//! `ADAPTER=external` (without Redis: rooms through the adapter of `ferrio_tests`, written
+//! against ferrio's public API alone).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -567,6 +569,8 @@ async fn main() -> std::io::Result<()> {
     };
     if let Some(redis) = &redis {
         builder = builder.adapter(redis.adapter());
+    } else if std::env::var("ADAPTER").as_deref() == Ok("external") {
+        builder = builder.adapter(ferrio_tests::external_adapter::ExternalAdapter::new);
     }
     let io = builder
         .ping_interval(Duration::from_millis(env_or("PING_INTERVAL_MS", 300)))

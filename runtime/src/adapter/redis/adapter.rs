@@ -16,11 +16,9 @@ use super::super::{
 use super::{Answers, Redis, request};
 use crate::Sid;
 use crate::ack::AckStream;
-use crate::engineio::Frame;
 use crate::error::ClusterResult;
 use crate::error::SendError;
 use crate::payload::Payload;
-use crate::socketio::packet::{self, Body, Decoded};
 use crate::sync::write;
 
 /// The adapter of one namespace: the in-memory rooms of this server, and the cluster through
@@ -90,6 +88,14 @@ impl Drop for RedisAdapter {
 }
 
 impl Adapter for RedisAdapter {
+    fn namespace(&self) -> &LocalNamespace {
+        &self.namespace
+    }
+
+    fn local_sockets(&self, options: &BroadcastOptions) -> Vec<Sid> {
+        self.local.select(options)
+    }
+
     fn add_all(&self, sid: Sid, rooms: &[Room]) {
         self.local.add_all(sid, rooms);
     }
@@ -155,7 +161,7 @@ impl Adapter for RedisAdapter {
     }
 
     fn sockets(&self, options: &BroadcastOptions) -> AdapterFuture<'_, ClusterResult<Vec<Sid>>> {
-        let local = self.local.select(options);
+        let local = self.local_sockets(options);
         if options.local {
             return Box::pin(async move { Ok(local) });
         }
@@ -177,7 +183,7 @@ impl Adapter for RedisAdapter {
         &self,
         options: &BroadcastOptions,
     ) -> AdapterFuture<'_, ClusterResult<Vec<SocketInfo>>> {
-        let local = self.local.socket_info(options);
+        let local = self.namespace.socket_info(&self.local_sockets(options));
         if options.local {
             return Box::pin(async move { Ok(local) });
         }
@@ -284,27 +290,14 @@ fn to_wire(
     packet: &BroadcastPacket,
     options: &BroadcastOptions,
 ) -> Option<WireBroadcast> {
-    let (text, attachments) = match &packet.0 {
-        Frame::Text(text) => (text, &[][..]),
-        Frame::TextWithBinary(text, attachments) => (text, &attachments[..]),
-        _ => return None,
-    };
-    let body = text.as_str().strip_prefix('4')?;
-    let decoded = match packet::decode(body, attachments.len()).ok()? {
-        Decoded::Complete(packet) => packet,
-        Decoded::Partial(mut partial) => attachments
-            .iter()
-            .find_map(|data| partial.push(data.clone()))?,
-    };
-    let Body::Event { name, args, .. } = decoded.body else {
-        return None;
-    };
+    let (name, args) = packet.event()?;
     let list = |rooms: &HashSet<Room>| rooms.iter().map(|r| r.to_string()).collect();
     Some(WireBroadcast {
         uid: uid.to_owned(),
         namespace: namespace.to_owned(),
         event: name,
-        args,
+        // Just decoded: the payload's only owner, so this moves rather than copies.
+        args: std::sync::Arc::unwrap_or_clone(args.0),
         rooms: list(&options.rooms),
         except: list(&options.except),
     })

@@ -134,7 +134,7 @@ fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
             local.disconnect_sockets(&options, close);
         }
         Some(request::REMOTE_FETCH) => {
-            let sockets = local.socket_info(&options);
+            let sockets = local.namespace().socket_info(&local.select(&options));
             respond(json!({ "requestId": request_id, "sockets": sockets }));
         }
         // ferrio's server events belong to the main namespace, where it sends its own.
