@@ -9,8 +9,7 @@ use rustc_hash::FxHashMap;
 
 use crate::engineio::{CloseReason, EngineHandler, Message, ProtocolVersion, Session};
 use crate::error::ConnectError;
-use crate::extract::ConnectContext;
-use crate::handler::start_in_order;
+use crate::in_order::start_in_order;
 use crate::payload::Payload;
 use crate::server::Shared;
 use crate::socket::{DisconnectReason, Socket};
@@ -151,14 +150,8 @@ impl Dispatcher {
         lock(&session.data().sockets).insert(path.clone(), socket.clone());
         let session = session.clone();
         start_in_order(async move {
-            let outcome = match &namespace.connect {
-                Some(handler) => {
-                    let context = ConnectContext {
-                        socket: socket.clone(),
-                        auth,
-                    };
-                    handler.call(context).await
-                }
+            let outcome = match namespace.handlers.connect(&socket, auth) {
+                Some(connecting) => connecting.await,
                 None => Ok(()),
             };
             match outcome {

@@ -13,7 +13,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::ack::AckSender;
-use crate::error::{BoxError, ConnectError, HandlerError};
+use crate::error::{BoxError, ConnectError};
+use crate::handler_error::HandlerError;
 use crate::payload::Payload;
 use crate::server::SocketIo;
 use crate::session_state::SessionState;

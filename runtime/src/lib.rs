@@ -42,9 +42,12 @@ mod error;
 mod extensions;
 mod extract;
 mod handler;
+mod handler_error;
+mod in_order;
 mod namespace;
 mod operators;
 mod payload;
+mod registry;
 mod remote_socket;
 mod rooms;
 pub mod schema;
@@ -67,8 +70,7 @@ pub use adapter::{Redis, RedisAdapter, RedisBuilder};
 pub use client_script::ClientScript;
 pub use engineio::{Cors, Transport};
 pub use error::{
-    AckError, BoxError, ClusterResult, ConnectError, HandlerError, Incomplete, MissingAcks,
-    SendError,
+    AckError, BoxError, ClusterResult, ConnectError, Incomplete, MissingAcks, SendError,
 };
 pub use extensions::Session;
 pub use extract::{
@@ -76,9 +78,10 @@ pub use extract::{
     HandlerContext, ServerEventContext, SocketContext, State, TryData,
 };
 pub use handler::{Ack, Handler, HandlerOutput, IntoAck, IntoHandlerError, IntoRefusal};
-pub use namespace::NamespaceBuilder;
+pub use handler_error::HandlerError;
 pub use operators::{BroadcastOperator, IntoRooms};
 pub use payload::Payload;
+pub use registry::NamespaceBuilder;
 pub use remote_socket::RemoteSocket;
 pub use rooms::Rooms;
 #[cfg(feature = "tls")]

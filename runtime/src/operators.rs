@@ -263,7 +263,7 @@ impl BroadcastOperator<Untyped> {
         SendError::check_event_name(event)?;
         let id = self.namespace.next_ack_id();
         let encoded = packet::encode_event(&self.namespace.path, event, &args, Some(id))?;
-        let timeout = self.timeout.unwrap_or_else(|| self.namespace.ack_timeout());
+        let timeout = self.timeout.unwrap_or_else(|| self.namespace.ack_timeout);
         Ok(self.namespace.adapter.broadcast_with_ack(
             BroadcastPacket(encoded.into()),
             id,

@@ -5,9 +5,10 @@ pub use inventory;
 pub use serde;
 
 use crate::ack::AckSender;
-use crate::error::{BoxError, ConnectError, HandlerError};
+use crate::error::{BoxError, ConnectError};
 use crate::extract::HandlerContext;
 use crate::handler::{IntoAck, IntoHandlerError, IntoRefusal};
+use crate::handler_error::HandlerError;
 use crate::server::SocketIoBuilder;
 
 /// One registration made by an annotated handler: where it goes, and how to add it.

@@ -21,13 +21,15 @@ use crate::client_script::ClientScript;
 use crate::engineio::{
     Engine, EngineConfig, EngineIo, RequestBody, ResponseBody, ServiceFuture, engine_setters,
 };
-use crate::error::{ClusterResult, HandlerError, SendError};
+use crate::error::{ClusterResult, SendError};
 use crate::extensions::StateMap;
 use crate::extract::ServerEventContext;
 use crate::handler::{BoxedHandler, Handler, RawHandler, boxed};
-use crate::namespace::{ErrorHandler, Namespace, NamespaceBuilder};
+use crate::handler_error::HandlerError;
+use crate::namespace::Namespace;
 use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::Payload;
+use crate::registry::{ErrorHandler, NamespaceBuilder};
 use crate::serve::{App, ResponseFuture, ShutdownFuture};
 use crate::socket::Socket;
 use crate::sync::lock;
@@ -120,8 +122,17 @@ impl SocketIo {
         }
     }
 
+    #[cfg(feature = "redis")]
     pub(crate) fn from_shared(shared: &Weak<Shared>) -> Option<Self> {
         let engine = shared.upgrade()?.engine.upgrade()?;
+        Some(Self {
+            engine: EngineIo { engine },
+        })
+    }
+
+    /// The handle of the server a namespace belongs to, while it runs.
+    pub(crate) fn of_namespace(namespace: &Namespace) -> Option<Self> {
+        let engine = shared_of(namespace)?.engine.upgrade()?;
         Some(Self {
             engine: EngineIo { engine },
         })
@@ -674,7 +685,12 @@ impl SocketIoBuilder {
                         let path = ns.path.clone();
                         (
                             path,
-                            ns.build(shared.clone(), adapter.as_ref(), default_error.clone()),
+                            ns.build(
+                                shared.clone(),
+                                adapter.as_ref(),
+                                default_error.clone(),
+                                config.ack_timeout,
+                            ),
                         )
                     })
                     .collect(),
@@ -692,6 +708,25 @@ impl SocketIoBuilder {
         Ok(SocketIo {
             engine: EngineIo { engine },
         })
+    }
+}
+
+/// The server a namespace belongs to.
+fn shared_of(namespace: &Namespace) -> Option<Arc<Shared>> {
+    namespace.server.upgrade()?.downcast::<Shared>().ok()
+}
+
+/// What a socket reaches of its server: the server handle and the shared state. (The socket
+/// layer below does not know the server.)
+impl<N> Socket<N> {
+    /// Shared application state of type `T`, if the builder was given one.
+    pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        shared_of(self.namespace_ref())?.state.get::<T>()
+    }
+
+    /// The server handle, or `None` once the server is gone.
+    pub fn io(&self) -> Option<SocketIo> {
+        SocketIo::of_namespace(self.namespace_ref())
     }
 }
 

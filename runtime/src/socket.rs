@@ -15,14 +15,11 @@ use crate::client::Connection;
 use crate::engineio::{self, CloseReason, Frame, Handshake, ProtocolVersion};
 use crate::error::{AckError, SendError};
 use crate::extensions::Session;
-use crate::extract::{DisconnectContext, EventContext};
 use crate::namespace::Namespace;
 use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::Payload;
 use crate::schema::{self, Untyped};
-use crate::server::SocketIo;
 use crate::socket_data::{DataSlot, SocketData};
-use crate::socketio::lent;
 use crate::socketio::packet;
 use crate::sync::lock;
 use crate::{Sid, Transport};
@@ -215,14 +212,9 @@ impl<N> Socket<N> {
         &self.inner.data
     }
 
-    /// Shared application state of type `T`, if the builder was given one.
-    pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
-        self.inner.namespace.shared.upgrade()?.state.get::<T>()
-    }
-
-    /// The server handle, or `None` once the server is gone.
-    pub fn io(&self) -> Option<SocketIo> {
-        SocketIo::from_shared(&self.inner.namespace.shared)
+    /// The namespace the socket belongs to.
+    pub(crate) fn namespace_ref(&self) -> &Namespace {
+        &self.inner.namespace
     }
 
     /// Joins one or several rooms.
@@ -385,7 +377,7 @@ impl Socket<Untyped> {
         event: &str,
         args: T,
     ) -> Result<Payload, AckError> {
-        let timeout = self.inner.namespace.ack_timeout();
+        let timeout = self.inner.namespace.ack_timeout;
         self.emit_with_ack_timeout(event, args, timeout).await
     }
 
@@ -484,24 +476,10 @@ impl Socket<Untyped> {
 
     /// Runs the handler of an event from the client.
     pub(crate) fn on_event(&self, event: String, payload: Payload, ack_id: Option<u64>) {
-        let namespace = &self.inner.namespace;
-        let Some(handler) = namespace.event_handler(&event) else {
-            tracing::debug!(namespace = %namespace.path, %event, "no handler for event");
-            return;
-        };
-        let lent = (!payload.attachments().is_empty()).then(|| payload.0.clone());
-        let context = EventContext {
-            socket: self.clone(),
-            event,
-            payload,
-            ack_id,
-        };
-        let running = handler.call(context);
-        match lent {
-            // What the handler sends back of its attachments is shared, not copied.
-            Some(args) => namespace.run(self, Box::pin(lent::Lending::new(args, running))),
-            None => namespace.run(self, running),
-        }
+        self.inner
+            .namespace
+            .handlers
+            .event(self, event, payload, ack_id);
     }
 
     /// Hands the client's acknowledgement to whoever awaits it.
@@ -524,18 +502,9 @@ impl Socket<Untyped> {
         self.inner.connection.data().remove(self.namespace());
         self.inner.acks.clear();
         tracing::debug!(namespace = %namespace.path, sid = %self.id(), %reason, "socket disconnected");
-        let Some(handler) = namespace.disconnect.clone().filter(|_| was_connected) else {
-            return;
-        };
-        let context = DisconnectContext {
-            socket: self.clone(),
-            reason,
-        };
-        namespace.run(self, handler.call(context));
-    }
-
-    pub(crate) fn namespace_ref(&self) -> &Namespace {
-        &self.inner.namespace
+        if was_connected {
+            namespace.handlers.disconnect(self, reason);
+        }
     }
 
     /// Disconnects now (see [`Socket::disconnect`]).
@@ -595,7 +564,7 @@ impl<N: schema::Namespace> Socket<N> {
     where
         E::Ack: schema::AckExpected<E>,
     {
-        let timeout = self.inner.namespace.ack_timeout();
+        let timeout = self.inner.namespace.ack_timeout;
         self.emit_with_ack_timeout(event, timeout)
     }
 
