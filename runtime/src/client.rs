@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use rustc_hash::FxHashMap;
@@ -10,8 +11,8 @@ use rustc_hash::FxHashMap;
 use crate::engineio::{CloseReason, EngineHandler, Message, ProtocolVersion, Session};
 use crate::error::ConnectError;
 use crate::in_order::start_in_order;
+use crate::namespace::Namespace;
 use crate::payload::Payload;
-use crate::server::Shared;
 use crate::socket::{DisconnectReason, Socket};
 use crate::socketio::packet::{self, Body, Decoded, Packet, PartialPacket};
 use crate::sync::lock;
@@ -40,8 +41,18 @@ impl Connection {
     }
 }
 
+/// A server's namespaces as its connections reach them, and the limits connecting obeys.
+pub(crate) struct Namespaces {
+    /// Looked up by the path a client sends: fixed at build time, so the fast hasher is safe.
+    pub(crate) by_path: FxHashMap<String, Arc<Namespace>>,
+    /// How long a connection may go without joining a namespace.
+    pub(crate) connect_timeout: Duration,
+    /// How many binary attachments one packet may announce.
+    pub(crate) max_attachments: usize,
+}
+
 /// The Socket.IO server's Engine.IO handler.
-pub(crate) struct Dispatcher(pub(crate) Arc<Shared>);
+pub(crate) struct Dispatcher(pub(crate) Arc<Namespaces>);
 
 impl EngineHandler for Dispatcher {
     type Data = Connection;
@@ -49,7 +60,7 @@ impl EngineHandler for Dispatcher {
     fn on_open(&self, session: &Arc<Session<Connection>>) {
         // Protocol revision 4 (the 2.x client) connects the main namespace implicitly, with
         // the handshake's query as its auth payload.
-        if session.protocol() == ProtocolVersion::V3 && self.0.namespaces.contains_key("/") {
+        if session.protocol() == ProtocolVersion::V3 && self.0.by_path.contains_key("/") {
             let query = session.handshake().uri.query().unwrap_or_default();
             self.connect(session, "/".to_owned(), Some(query_object(query)));
         }
@@ -57,7 +68,7 @@ impl EngineHandler for Dispatcher {
 
     /// A client that connects to no namespace in time is closed, as socket.io does.
     async fn supervise(&self, session: &Arc<Session<Connection>>) -> Infallible {
-        tokio::time::sleep(self.0.config.connect_timeout).await;
+        tokio::time::sleep(self.0.connect_timeout).await;
         if lock(&session.data().sockets).is_empty() {
             tracing::debug!(sid = %session.sid(), "no namespace connected in time; closing");
             session.disconnect();
@@ -101,7 +112,7 @@ impl Dispatcher {
         if partial.is_some() {
             return Err("a text packet arrived while binary attachments were awaited".to_owned());
         }
-        match packet::decode(text, self.0.config.max_attachments).map_err(|e| e.to_string())? {
+        match packet::decode(text, self.0.max_attachments).map_err(|e| e.to_string())? {
             Decoded::Complete(packet) => Ok(Some(packet)),
             Decoded::Partial(waiting) => {
                 *partial = Some(waiting);
@@ -141,7 +152,7 @@ impl Dispatcher {
             }
             _ => (path, auth),
         };
-        let Some(namespace) = self.0.namespaces.get(&path).cloned() else {
+        let Some(namespace) = self.0.by_path.get(&path).cloned() else {
             refuse(session, &path, &ConnectError::new("Invalid namespace"));
             return;
         };

@@ -1,6 +1,6 @@
 //! The Socket.IO server: its builder and the handle used from handlers and any task.
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::fmt;
@@ -11,12 +11,11 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::__private::Route;
 use crate::adapter::{AdapterFactory, BroadcastOptions, LocalAdapter, LocalNamespace, Room};
-use crate::client::Dispatcher;
+use crate::client::{Dispatcher, Namespaces};
 use crate::client_script::ClientScript;
 use crate::engineio::{
     Engine, EngineConfig, EngineIo, RequestBody, ResponseBody, ServiceFuture, engine_setters,
@@ -44,11 +43,9 @@ pub(crate) struct Config {
 
 /// What every handle of one server shares.
 pub(crate) struct Shared {
-    /// The server's namespaces, looked up by the path a client sends: fixed at build time,
-    /// so the fast hasher is safe.
-    pub(crate) namespaces: FxHashMap<String, Arc<Namespace>>,
+    /// The server's namespaces, which its connections reach too.
+    namespaces: Arc<Namespaces>,
     pub(crate) state: StateMap,
-    pub(crate) config: Config,
     client_script: Option<ClientScript>,
     /// Read by cluster adapters only.
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
@@ -96,6 +93,7 @@ pub(crate) type ServerEventListener =
 #[derive(Clone)]
 pub struct SocketIo {
     engine: EngineIo<Dispatcher>,
+    shared: Arc<Shared>,
 }
 
 impl SocketIo {
@@ -122,20 +120,23 @@ impl SocketIo {
         }
     }
 
-    #[cfg(feature = "redis")]
-    pub(crate) fn from_shared(shared: &Weak<Shared>) -> Option<Self> {
-        let engine = shared.upgrade()?.engine.upgrade()?;
+    /// The handle of a server, while it runs.
+    fn from_arc(shared: Arc<Shared>) -> Option<Self> {
+        let engine = shared.engine.upgrade()?;
         Some(Self {
             engine: EngineIo { engine },
+            shared,
         })
+    }
+
+    #[cfg(feature = "redis")]
+    pub(crate) fn from_shared(shared: &Weak<Shared>) -> Option<Self> {
+        Self::from_arc(shared.upgrade()?)
     }
 
     /// The handle of the server a namespace belongs to, while it runs.
     pub(crate) fn of_namespace(namespace: &Namespace) -> Option<Self> {
-        let engine = shared_of(namespace)?.engine.upgrade()?;
-        Some(Self {
-            engine: EngineIo { engine },
-        })
+        Self::from_arc(shared_of(namespace)?)
     }
 
     /// The listener of a server event, if any.
@@ -147,11 +148,11 @@ impl SocketIo {
     /// A handle that does not keep the server alive; see [`from_shared`](Self::from_shared).
     #[cfg(feature = "redis")]
     pub(crate) fn downgrade(&self) -> Weak<Shared> {
-        Arc::downgrade(&self.engine.handler().0)
+        Arc::downgrade(&self.shared)
     }
 
     fn shared(&self) -> &Shared {
-        &self.engine.handler().0
+        &self.shared
     }
 
     /// Addresses a namespace.
@@ -166,7 +167,7 @@ impl SocketIo {
 
     /// Addresses a namespace, if it is registered.
     pub fn try_of(&self, namespace: &str) -> Option<BroadcastOperator> {
-        let namespace = self.shared().namespaces.get(namespace)?;
+        let namespace = self.shared().namespaces.by_path.get(namespace)?;
         Some(BroadcastOperator::new(
             namespace.clone(),
             BroadcastOptions::default(),
@@ -183,6 +184,7 @@ impl SocketIo {
         let namespace = self
             .shared()
             .namespaces
+            .by_path
             .get(N::PATH)
             .unwrap_or_else(|| panic!("namespace `{}` is not registered", N::PATH));
         BroadcastOperator::new(namespace.clone(), BroadcastOptions::default())
@@ -303,7 +305,7 @@ impl SocketIo {
     ///
     /// Some servers did not answer in time; the error holds the rooms that came.
     pub async fn all_rooms(&self, namespace: &str) -> ClusterResult<HashSet<Room>> {
-        match self.shared().namespaces.get(namespace) {
+        match self.shared().namespaces.by_path.get(namespace) {
             Some(namespace) => namespace.adapter.all_rooms().await,
             None => Ok(HashSet::new()),
         }
@@ -312,18 +314,19 @@ impl SocketIo {
     /// The adapter of the main namespace `/`, which carries server-side emits (none when the
     /// server does not serve `/`).
     fn main_adapter(&self) -> Option<&Arc<dyn crate::adapter::Adapter>> {
-        Some(&self.shared().namespaces.get("/")?.adapter)
+        Some(&self.shared().namespaces.by_path.get("/")?.adapter)
     }
 
     /// A connected socket of a namespace, by id.
     pub fn socket(&self, namespace: &str, id: crate::Sid) -> Option<Socket> {
-        self.shared().namespaces.get(namespace)?.socket(id)
+        self.shared().namespaces.by_path.get(namespace)?.socket(id)
     }
 
     /// Every connected socket of a namespace, on this server.
     pub fn sockets(&self, namespace: &str) -> Vec<Socket> {
         self.shared()
             .namespaces
+            .by_path
             .get(namespace)
             .map(|ns| ns.sockets())
             .unwrap_or_default()
@@ -347,7 +350,7 @@ impl fmt::Debug for SocketIo {
             .field("path", &self.engine.engine.config.path)
             .field(
                 "namespaces",
-                &self.shared().namespaces.keys().collect::<Vec<_>>(),
+                &self.shared().namespaces.by_path.keys().collect::<Vec<_>>(),
             )
             .finish()
     }
@@ -677,36 +680,46 @@ impl SocketIoBuilder {
         if !problems.is_empty() {
             return Err(BuildError(problems));
         }
+        let mut built = None;
         let engine = Arc::new_cyclic(|engine| {
-            let shared = Arc::new_cyclic(|shared: &Weak<Shared>| Shared {
-                namespaces: namespaces
+            let shared = Arc::new_cyclic(|shared: &Weak<Shared>| {
+                let server: Weak<dyn Any + Send + Sync> = shared.clone();
+                let by_path = namespaces
                     .into_iter()
                     .map(|ns| {
                         let path = ns.path.clone();
-                        (
-                            path,
-                            ns.build(
-                                shared.clone(),
-                                adapter.as_ref(),
-                                default_error.clone(),
-                                config.ack_timeout,
-                            ),
-                        )
+                        let built = ns.build(
+                            server.clone(),
+                            adapter.as_ref(),
+                            default_error.clone(),
+                            config.ack_timeout,
+                        );
+                        (path, built)
                     })
-                    .collect(),
-                state,
-                config,
-                client_script,
-                server_events: server_events
-                    .into_iter()
-                    .map(|(event, (_, listener))| (event, listener))
-                    .collect(),
-                engine: engine.clone(),
+                    .collect();
+                Shared {
+                    namespaces: Arc::new(Namespaces {
+                        by_path,
+                        connect_timeout: config.connect_timeout,
+                        max_attachments: config.max_attachments,
+                    }),
+                    state,
+                    client_script,
+                    server_events: server_events
+                        .into_iter()
+                        .map(|(event, (_, listener))| (event, listener))
+                        .collect(),
+                    engine: engine.clone(),
+                }
             });
-            Engine::new(engine_config, Dispatcher(shared))
+            let dispatcher = Dispatcher(shared.namespaces.clone());
+            built = Some(shared);
+            Engine::new(engine_config, dispatcher)
         });
+        let shared = built.expect("Arc::new_cyclic runs its closure before returning");
         Ok(SocketIo {
             engine: EngineIo { engine },
+            shared,
         })
     }
 }
