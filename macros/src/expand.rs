@@ -6,7 +6,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, LitStr, Type};
 
-use crate::signature::{Handler, Kind, Output, is_unit};
+use crate::model::{Handler, Kind, Output, is_unit};
 
 /// Where a handler is registered.
 pub(crate) struct Route {
@@ -338,9 +338,4 @@ pub(crate) fn routes(item: &TokenStream, entries: &[Entry]) -> TokenStream {
 /// `module::name`, as a string built where the handler is defined.
 pub(crate) fn handler_path(name: &str) -> TokenStream {
     quote!(::core::concat!(::core::module_path!(), "::", #name))
-}
-
-/// Every error, as `compile_error!` invocations at their spans.
-pub(crate) fn errors(errors: Vec<syn::Error>) -> TokenStream {
-    errors.into_iter().map(|e| e.to_compile_error()).collect()
 }

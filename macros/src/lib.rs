@@ -3,10 +3,12 @@
 //! Use them through `ferrio` (`use ferrio::prelude::*;`), which re-exports them; the code they
 //! generate names only `::ferrio` paths.
 
-mod attr;
+mod check;
+mod ctxt;
 mod expand;
+mod model;
+mod parse;
 mod schema;
-mod signature;
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;
@@ -14,9 +16,10 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ImplItem, ItemFn, ItemImpl};
 
-use attr::{ErrorArgs, NamespaceArgs, OnArgs, ServerEventArgs, is_on};
+use ctxt::Ctxt;
 use expand::{Callee, Entry, Route, Takes};
-use signature::{Handler, Kind, Place};
+use model::{Handler, Kind, Place};
+use parse::{ErrorArgs, NamespaceArgs, OnArgs, ServerEventArgs, is_on};
 
 /// Registers a function as the handler of a Socket.IO event.
 ///
@@ -105,10 +108,10 @@ pub fn on(attr: TokenStream, item: TokenStream) -> TokenStream {
     {
         return typed_on(&event, function).into();
     }
-    let mut errors = Vec::new();
+    let cx = Ctxt::new();
     let mut routes = Vec::new();
     let first = syn::parse::<OnArgs>(attr);
-    collect_route(first, &mut routes, &mut errors);
+    collect_route(first, &mut routes, &cx);
     let stacked: Vec<_> = function
         .attrs
         .iter()
@@ -117,27 +120,21 @@ pub fn on(attr: TokenStream, item: TokenStream) -> TokenStream {
         .collect();
     function.attrs.retain(|a| !is_on(a));
     for attr in stacked {
-        collect_route(attr.parse_args::<OnArgs>(), &mut routes, &mut errors);
+        collect_route(attr.parse_args::<OnArgs>(), &mut routes, &cx);
     }
     let kind = routes
         .first()
         .map_or(Kind::Event, |(args, _)| Kind::of(&args.event.value()));
     for (args, _) in routes.iter().skip(1) {
         if Kind::of(&args.event.value()) != kind {
-            errors.push(syn::Error::new(
+            cx.error_at(
                 args.event.span(),
                 "one function cannot handle both special events (connect, disconnect, *) and others: write one function each",
-            ));
+            );
         }
     }
-    let handler = Handler::new(kind, &function.sig, Place::Function, &mut errors);
-    annotated_function(
-        &function,
-        &handler,
-        routes.into_iter().map(|(_, r)| r),
-        errors,
-    )
-    .into()
+    let handler = check::handler(kind, &function.sig, Place::Function, &cx);
+    annotated_function(&function, &handler, routes.into_iter().map(|(_, r)| r), cx).into()
 }
 
 /// Registers a function as the listener of an event that other servers of the cluster send
@@ -177,21 +174,16 @@ pub fn on_server_event(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(function) => function,
         Err(error) => return error.into(),
     };
-    let mut errors = Vec::new();
+    let cx = Ctxt::new();
     let event = syn::parse::<ServerEventArgs>(attr)
-        .map_err(|error| errors.push(error))
+        .map_err(|error| cx.syn_error(error))
         .ok();
-    let handler = Handler::new(
-        Kind::ServerEvent,
-        &function.sig,
-        Place::Function,
-        &mut errors,
-    );
+    let handler = check::handler(Kind::ServerEvent, &function.sig, Place::Function, &cx);
     let routes = event.map(|args| Route {
         namespace: String::new(),
         event: args.event,
     });
-    annotated_function(&function, &handler, routes.into_iter(), errors).into()
+    annotated_function(&function, &handler, routes.into_iter(), cx).into()
 }
 
 /// The function an attribute annotates, or the item as written with the error `message`.
@@ -199,10 +191,7 @@ fn function_of(item: TokenStream, message: &str) -> Result<ItemFn, Tokens> {
     let item: Tokens = item.into();
     syn::parse2(item.clone()).map_err(|_| {
         let error = syn::Error::new(item.span(), message);
-        expand::errors(vec![error])
-            .into_iter()
-            .chain(item)
-            .collect()
+        ctxt::with_errors(item, vec![error])
     })
 }
 
@@ -213,13 +202,10 @@ fn annotated_function(
     function: &ItemFn,
     handler: &Handler,
     routes: impl Iterator<Item = Route>,
-    errors: Vec<syn::Error>,
+    cx: Ctxt,
 ) -> Tokens {
-    if !errors.is_empty() {
-        return quote!(#function)
-            .into_iter()
-            .chain(expand::errors(errors))
-            .collect();
+    if let Err(errors) = cx.check() {
+        return ctxt::with_errors(function, errors);
     }
     let ident = &function.sig.ident;
     let vis = &function.vis;
@@ -247,20 +233,17 @@ fn annotated_function(
 fn typed_on(event: &syn::Path, mut function: ItemFn) -> Tokens {
     let private = quote!(::ferrio::__private);
     let checks_path = quote!(#private::schema);
-    let mut errors = Vec::new();
+    let cx = Ctxt::new();
     if let Some(stacked) = function.attrs.iter().find(|a| is_on(a)) {
-        errors.push(syn::Error::new_spanned(
+        cx.error_spanned_by(
             stacked,
             "a handler of a schema event handles that one event: write one function per event",
-        ));
+        );
     }
     function.attrs.retain(|a| !is_on(a));
-    let handler = Handler::new(Kind::Event, &function.sig, Place::Function, &mut errors);
-    if !errors.is_empty() {
-        return quote!(#function)
-            .into_iter()
-            .chain(expand::errors(errors))
-            .collect();
+    let handler = check::handler(Kind::Event, &function.sig, Place::Function, &cx);
+    if let Err(errors) = cx.check() {
+        return ctxt::with_errors(function, errors);
     }
     let event_alias = quote!(__FerrioEvent);
     let mut checks =
@@ -345,11 +328,7 @@ fn typed_on(event: &syn::Path, mut function: ItemFn) -> Tokens {
 }
 
 /// Parses one `#[on]`, records its route or its error, and rejects a repeated route.
-fn collect_route(
-    args: syn::Result<OnArgs>,
-    routes: &mut Vec<(OnArgs, Route)>,
-    errors: &mut Vec<syn::Error>,
-) {
+fn collect_route(args: syn::Result<OnArgs>, routes: &mut Vec<(OnArgs, Route)>, cx: &Ctxt) {
     match args {
         Ok(args) => {
             let namespace = args
@@ -360,13 +339,13 @@ fn collect_route(
                 .iter()
                 .any(|(_, r)| r.namespace == namespace && r.event.value() == args.event.value())
             {
-                errors.push(syn::Error::new(
+                cx.error_at(
                     args.event.span(),
                     format!(
                         "event `{}` of namespace `{namespace}` is handled twice here",
                         args.event.value()
                     ),
-                ));
+                );
                 return;
             }
             let route = Route {
@@ -375,7 +354,7 @@ fn collect_route(
             };
             routes.push((args, route));
         }
-        Err(error) => errors.push(error),
+        Err(error) => cx.syn_error(error),
     }
 }
 
@@ -448,43 +427,36 @@ fn registrations(
 /// ```
 #[proc_macro_attribute]
 pub fn on_error(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let item: Tokens = item.into();
-    let result = syn::parse::<ErrorArgs>(attr).and_then(|args| {
-        let function: ItemFn = syn::parse2(item.clone())
-            .map_err(|_| syn::Error::new(item.span(), "`#[on_error]` goes on a function"))?;
-        error_handler(args, function)
+    let function = match function_of(item, "`#[on_error]` goes on a function") {
+        Ok(function) => function,
+        Err(error) => return error.into(),
+    };
+    let cx = Ctxt::new();
+    // On a parse error, the signature is still checked; nothing is expanded.
+    let args = syn::parse::<ErrorArgs>(attr).unwrap_or_else(|error| {
+        cx.syn_error(error);
+        ErrorArgs { namespace: None }
     });
-    match result {
-        Ok(tokens) => tokens.into(),
-        Err(error) => item
-            .into_iter()
-            .chain(error.to_compile_error())
-            .collect::<Tokens>()
-            .into(),
+    let call = error_call(&function, &cx);
+    match cx.check() {
+        Ok(()) => error_handler(&args, &function, &call).into(),
+        Err(errors) => ctxt::with_errors(&function, errors).into(),
     }
 }
 
-fn error_handler(args: ErrorArgs, function: ItemFn) -> syn::Result<Tokens> {
+/// The call of an error handler with the arguments it takes, recording the rules its
+/// signature breaks.
+fn error_call(function: &ItemFn, cx: &Ctxt) -> Tokens {
     let sig = &function.sig;
     if !sig.generics.params.is_empty() {
-        return Err(syn::Error::new(
-            sig.generics.span(),
-            "error handlers cannot be generic",
-        ));
+        cx.error_at(sig.generics.span(), "error handlers cannot be generic");
     }
-    // A value it returns acknowledges the failed event (Flask-SocketIO's behaviour).
-    let ack_type = match &sig.output {
-        syn::ReturnType::Type(_, ty) if !signature::is_unit(ty) => Some(ty),
-        _ => None,
-    };
     let mut args_out = Vec::new();
     let (mut sockets, mut errors) = (0, 0);
     for input in &sig.inputs {
         let syn::FnArg::Typed(typed) = input else {
-            return Err(syn::Error::new(
-                input.span(),
-                "`self` is not allowed in an error handler",
-            ));
+            cx.error_at(input.span(), "`self` is not allowed in an error handler");
+            continue;
         };
         let (is_ref, ty) = match &*typed.ty {
             syn::Type::Reference(r) => (true, &*r.elem),
@@ -498,12 +470,10 @@ fn error_handler(args: ErrorArgs, function: ItemFn) -> syn::Result<Tokens> {
             (Some("Socket"), true) if sockets == 0 => args_out.push(quote!(socket)),
             (Some("Socket"), false) if sockets == 0 => args_out.push(quote!(socket.clone())),
             (Some("HandlerError"), false) if errors == 0 => args_out.push(quote!(error)),
-            _ => {
-                return Err(syn::Error::new(
-                    typed.ty.span(),
-                    "an error handler takes `Socket` (or `&Socket`) and `HandlerError`, each at most once",
-                ));
-            }
+            _ => cx.error_at(
+                typed.ty.span(),
+                "an error handler takes `Socket` (or `&Socket`) and `HandlerError`, each at most once",
+            ),
         }
         match name.as_deref() {
             Some("Socket") => sockets += 1,
@@ -511,11 +481,22 @@ fn error_handler(args: ErrorArgs, function: ItemFn) -> syn::Result<Tokens> {
         }
     }
     let ident = &sig.ident;
+    quote!(#ident(#(#args_out),*))
+}
+
+/// An error handler's registration, once its signature is known to be good.
+fn error_handler(args: &ErrorArgs, function: &ItemFn, call: &Tokens) -> Tokens {
+    let sig = &function.sig;
+    // A value it returns acknowledges the failed event (Flask-SocketIO's behaviour).
+    let ack_type = match &sig.output {
+        syn::ReturnType::Type(_, ty) if !model::is_unit(ty) => Some(ty),
+        _ => None,
+    };
+    let ident = &sig.ident;
     let vis = &function.vis;
-    let call = quote!(#ident(#(#args_out),*));
     let run = match (ack_type, sig.asyncness.is_some()) {
         (None, true) => quote!(::ferrio::__private::spawn(#call)),
-        (None, false) => call,
+        (None, false) => call.clone(),
         (Some(ty), asynchronous) => {
             let acknowledge = quote_spanned!(ty.span()=>
                 ::ferrio::__private::acknowledge_error(__ferrio_ack, __ferrio_out)
@@ -557,7 +538,7 @@ fn error_handler(args: ErrorArgs, function: ItemFn) -> syn::Result<Tokens> {
         register: format_ident!("__ferrio_register"),
     };
     let routes = expand::routes(&quote!(#ident), &[entry]);
-    Ok(quote! {
+    quote! {
         #function
 
         #[doc(hidden)]
@@ -574,7 +555,7 @@ fn error_handler(args: ErrorArgs, function: ItemFn) -> syn::Result<Tokens> {
             }
             #routes
         };
-    })
+    }
 }
 
 /// Makes the methods of an impl block the handlers of one namespace, sharing the object as
@@ -629,7 +610,7 @@ pub fn namespace(attr: TokenStream, item: TokenStream) -> TokenStream {
                 "`#[namespace(\"/ns\")]` goes on an `impl` block",
             )
         })?;
-        namespace_impl(args, block)
+        Ok(namespace_impl(args, block))
     });
     match result {
         Ok(tokens) => tokens.into(),
@@ -641,18 +622,19 @@ pub fn namespace(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-fn namespace_impl(args: NamespaceArgs, mut block: ItemImpl) -> syn::Result<Tokens> {
+fn namespace_impl(args: NamespaceArgs, mut block: ItemImpl) -> Tokens {
+    let cx = Ctxt::new();
     if !block.generics.params.is_empty() {
-        return Err(syn::Error::new(
+        cx.error_at(
             block.generics.span(),
             "a `#[namespace]` type cannot be generic",
-        ));
+        );
     }
     if let Some((_, path, _)) = &block.trait_ {
-        return Err(syn::Error::new(
+        cx.error_at(
             path.span(),
             "`#[namespace]` goes on an inherent impl, not a trait impl",
-        ));
+        );
     }
     let self_ty = (*block.self_ty).clone();
     let namespace = args.path.value();
@@ -661,7 +643,6 @@ fn namespace_impl(args: NamespaceArgs, mut block: ItemImpl) -> syn::Result<Token
         "namespace class `{type_name}` of `{namespace}` needs its object: add `.state({type_name} {{ .. }})` to the server builder"
     );
     let require = quote!(builder.__require_state::<#self_ty>(#requirement));
-    let mut errors = Vec::new();
     let mut generated = Vec::new();
     let mut entries = Vec::new();
     let mut seen: Vec<String> = Vec::new();
@@ -675,16 +656,16 @@ fn namespace_impl(args: NamespaceArgs, mut block: ItemImpl) -> syn::Result<Token
         let mut routes = Vec::new();
         for attr in &attrs {
             match attr.parse_args::<OnArgs>() {
-                Ok(on) if on.namespace.is_some() => errors.push(syn::Error::new(
+                Ok(on) if on.namespace.is_some() => cx.error_at(
                     on.namespace.as_ref().map_or(attr.span(), |ns| ns.span()),
                     format!("methods of a `#[namespace]` impl belong to `{namespace}`: remove `namespace = ..`"),
-                )),
+                ),
                 Ok(on) => {
                     if seen.contains(&on.event.value()) {
-                        errors.push(syn::Error::new(
+                        cx.error_at(
                             on.event.span(),
                             format!("event `{}` already has a handler in this namespace", on.event.value()),
-                        ));
+                        );
                         continue;
                     }
                     seen.push(on.event.value());
@@ -693,13 +674,13 @@ fn namespace_impl(args: NamespaceArgs, mut block: ItemImpl) -> syn::Result<Token
                         event: on.event,
                     });
                 }
-                Err(error) => errors.push(error),
+                Err(error) => cx.syn_error(error),
             }
         }
         let Some(kind) = routes.first().map(|r| Kind::of(&r.event.value())) else {
             continue;
         };
-        let handler = Handler::new(kind, &method.sig, Place::Method, &mut errors);
+        let handler = check::handler(kind, &method.sig, Place::Method, &cx);
         let method_name = method.sig.ident.to_string();
         let call = format_ident!("__ferrio_call_{}", method_name);
         let path = expand::handler_path(&format!("{type_name}::{method_name}"));
@@ -719,21 +700,18 @@ fn namespace_impl(args: NamespaceArgs, mut block: ItemImpl) -> syn::Result<Token
         generated.extend(registers);
         entries.append(&mut method_entries);
     }
-    if !errors.is_empty() {
-        return Ok(quote!(#block)
-            .into_iter()
-            .chain(expand::errors(errors))
-            .collect());
+    if let Err(errors) = cx.check() {
+        return ctxt::with_errors(&block, errors);
     }
     let routes = expand::routes(&quote!(#self_ty), &entries);
-    Ok(quote! {
+    quote! {
         #block
 
         const _: () = {
             #(#generated)*
             #routes
         };
-    })
+    }
 }
 
 /// Declares a namespace's contract: the events clients may send and the events the server may

@@ -6,6 +6,8 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, Item, ItemMod, LitStr, Pat, ReturnType, Token, TraitItem, Type};
 
+use crate::ctxt::Ctxt;
+
 /// Names a schema may not declare: socket.io reserves them.
 const RESERVED: &[&str] = &[
     "connect",
@@ -82,7 +84,7 @@ pub(crate) fn expand(args: SchemaArgs, mut module: ItemMod) -> syn::Result<Token
             "`#[schema]` goes on an inline module: `pub mod game { pub trait ClientToServer { .. } pub trait ServerToClient { .. } }`",
         ));
     };
-    let mut errors: Vec<syn::Error> = Vec::new();
+    let cx = Ctxt::new();
     let mut events = Vec::new();
     let mut kept = Vec::new();
     for item in items.drain(..) {
@@ -92,10 +94,10 @@ pub(crate) fn expand(args: SchemaArgs, mut module: ItemMod) -> syn::Result<Token
                     "ClientToServer" => Direction::ClientToServer,
                     "ServerToClient" => Direction::ServerToClient,
                     _ => {
-                        errors.push(syn::Error::new(
+                        cx.error_at(
                             declaration.ident.span(),
                             "a schema declares its events in `trait ClientToServer` and `trait ServerToClient` only",
-                        ));
+                        );
                         continue;
                     }
                 };
@@ -103,33 +105,29 @@ pub(crate) fn expand(args: SchemaArgs, mut module: ItemMod) -> syn::Result<Token
                     match item {
                         TraitItem::Fn(function) => match event(direction, function) {
                             Ok(event) => events.push(event),
-                            Err(error) => errors.push(error),
+                            Err(error) => cx.syn_error(error),
                         },
-                        other => errors.push(syn::Error::new_spanned(
+                        other => cx.error_spanned_by(
                             other,
                             "declare each event as a function: `fn buy(item: Equipment) -> Receipt;`",
-                        )),
+                        ),
                     }
                 }
             }
             other => kept.push(other),
         }
     }
-    check_names(&events, &mut errors);
-    if let Some(error) = errors.into_iter().reduce(|mut all, error| {
-        all.combine(error);
-        all
-    }) {
+    check_names(&events, &cx);
+    if let Err(errors) = cx.check() {
         let (attrs, vis, ident) = (&module.attrs, &module.vis, &module.ident);
-        let error = error.to_compile_error();
-        return Ok(quote! {
+        let kept = quote! {
             #(#attrs)*
             #[allow(unused)]
             #vis mod #ident {
                 #(#kept)*
             }
-            #error
-        });
+        };
+        return Ok(crate::ctxt::with_errors(kept, errors));
     }
     let generated = generate(&args, &events);
     let attrs = &module.attrs;
@@ -220,7 +218,7 @@ fn camel_case(snake: &str) -> String {
         .collect()
 }
 
-fn check_names(events: &[Event], errors: &mut Vec<syn::Error>) {
+fn check_names(events: &[Event], cx: &Ctxt) {
     // A payload type named like an event's generated type would be shadowed by it.
     for ty in events
         .iter()
@@ -230,43 +228,40 @@ fn check_names(events: &[Event], errors: &mut Vec<syn::Error>) {
             && let Some(ident) = path.path.get_ident()
             && events.iter().any(|e| e.type_name == *ident)
         {
-            errors.push(syn::Error::new(
+            cx.error_at(
                 ident.span(),
                 format!("`{ident}` is also the type generated for an event, which would shadow it here: rename the event's function or the payload type"),
-            ));
+            );
         }
     }
     for (i, event) in events.iter().enumerate() {
         let name = event.name.value();
         if name.is_empty() {
-            errors.push(syn::Error::new(
-                event.name.span(),
-                "an event name cannot be empty",
-            ));
+            cx.error_at(event.name.span(), "an event name cannot be empty");
         }
         if RESERVED.contains(&name.as_str()) {
-            errors.push(syn::Error::new(
+            cx.error_at(
                 event.name.span(),
                 format!("`{name}` is reserved by socket.io; choose another event name"),
-            ));
+            );
         }
         let earlier = &events[..i];
         if earlier
             .iter()
             .any(|e| e.direction == event.direction && e.name.value() == name)
         {
-            errors.push(syn::Error::new(
+            cx.error_at(
                 event.name.span(),
                 format!("event `{name}` is declared twice"),
-            ));
+            );
         } else if earlier.iter().any(|e| e.type_name == event.type_name) {
-            errors.push(syn::Error::new(
+            cx.error_at(
                 event.type_name.span(),
                 format!(
                     "two events would both be the type `{}`: rename one function",
                     event.type_name
                 ),
-            ));
+            );
         }
     }
 }

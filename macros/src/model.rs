@@ -1,5 +1,5 @@
-//! The handler model: what kind of handler a function is, what each parameter is, what it
-//! returns; and the rules that tie them together, each reported at the offending token.
+//! The handler model: what kind of handler a function is, what its parameters are, what it
+//! returns.
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
@@ -26,7 +26,7 @@ impl Kind {
         }
     }
 
-    fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Self::Event | Self::Any => "an event handler",
             Self::Connect => "a connect handler",
@@ -136,54 +136,20 @@ pub(crate) enum Place {
 }
 
 impl Handler {
-    /// Builds the model, collecting every rule the signature breaks.
-    pub(crate) fn new(
-        kind: Kind,
-        sig: &Signature,
-        place: Place,
-        errors: &mut Vec<syn::Error>,
-    ) -> Self {
-        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-            errors.push(syn::Error::new(
-                sig.generics.span(),
-                "handlers cannot be generic: the server must know every parameter type",
-            ));
-        }
-        if let Some(variadic) = &sig.variadic {
-            errors.push(syn::Error::new(
-                variadic.span(),
-                "handlers cannot be variadic",
-            ));
-        }
-        let mut receiver = None;
-        let mut params = Vec::new();
-        for input in &sig.inputs {
-            match input {
-                FnArg::Receiver(r) => receiver = Some(r),
-                FnArg::Typed(typed) => params.push(Param {
+    /// The model of a handler's signature, as it is written: [`check`](crate::check) says
+    /// what it may not be.
+    pub(crate) fn of(kind: Kind, sig: &Signature) -> Self {
+        let params = sig
+            .inputs
+            .iter()
+            .filter_map(|input| match input {
+                FnArg::Typed(typed) => Some(Param {
                     ty: (*typed.ty).clone(),
                 }),
-            }
-        }
-        match (place, receiver) {
-            (Place::Function, Some(r)) => errors.push(syn::Error::new(
-                r.span(),
-                "`self` is only allowed in handlers inside a `#[namespace(\"/ns\")] impl` block; \
-                 write a free function, or move it into such an impl",
-            )),
-            (Place::Method, None) => errors.push(syn::Error::new(
-                sig.ident.span(),
-                "handlers in a `#[namespace]` impl take `&self` as their first parameter",
-            )),
-            (Place::Method, Some(r)) if r.reference.is_none() || r.mutability.is_some() => {
-                errors.push(syn::Error::new(
-                    r.span(),
-                    "handlers in a `#[namespace]` impl take `&self`: the namespace object is shared by every socket",
-                ));
-            }
-            _ => {}
-        }
-        let handler = Self {
+                FnArg::Receiver(_) => None,
+            })
+            .collect();
+        Self {
             kind,
             ident: sig.ident.clone(),
             is_async: sig.asyncness.is_some(),
@@ -193,45 +159,6 @@ impl Handler {
                 ReturnType::Type(_, ty) => ty.span(),
                 ReturnType::Default => sig.ident.span(),
             },
-        };
-        handler.check(errors);
-        handler
-    }
-
-    fn check(&self, errors: &mut Vec<syn::Error>) {
-        let kind = self.kind;
-        for param in &self.params {
-            if matches!(param.ty, Type::Reference(_)) {
-                errors.push(syn::Error::new(
-                    param.ty.span(),
-                    "payload arguments are owned values deserialized from the message: take `String` for `&str`, `Vec<T>` for `&[T]`",
-                ));
-            }
-        }
-        let output_span = self.output_span;
-        match kind {
-            Kind::Event | Kind::Any | Kind::ServerEvent => {}
-            Kind::Connect | Kind::Disconnect => {
-                let ok_is_unit = match &self.output {
-                    Output::Unit => true,
-                    Output::Result { ok, .. } => ok.as_deref().is_none_or(is_unit),
-                    Output::Value(_) => false,
-                };
-                if !ok_is_unit {
-                    errors.push(syn::Error::new(
-                        output_span,
-                        format!(
-                            "{} cannot acknowledge: return `()` or `Result<(), E>`{}",
-                            kind.describe(),
-                            if kind == Kind::Connect {
-                                " (an `Err` refuses the connection)"
-                            } else {
-                                ""
-                            }
-                        ),
-                    ));
-                }
-            }
         }
     }
 }
