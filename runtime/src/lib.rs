@@ -33,34 +33,21 @@ extern crate self as ferrio;
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
-mod ack;
 mod adapter;
-mod client;
 mod client_script;
 pub mod engineio;
 mod error;
 mod extensions;
-mod extract;
 mod handler;
-mod handler_error;
-mod in_order;
-mod namespace;
-mod operators;
 mod payload;
-mod registry;
-mod remote_socket;
-mod rooms;
 pub mod schema;
 mod serve;
 mod server;
-mod session_state;
 mod sid;
 mod socket;
-mod socket_data;
 mod socketio;
 mod sync;
 
-pub use ack::{AckSender, AckStream};
 pub use adapter::{
     Adapter, AdapterFactory, AdapterFuture, BroadcastOptions, BroadcastPacket, HandshakeData,
     LocalAdapter, LocalNamespace, Room, SocketInfo,
@@ -73,25 +60,26 @@ pub use error::{
     AckError, BoxError, ClusterResult, ConnectError, Incomplete, MissingAcks, SendError,
 };
 pub use extensions::Session;
-pub use extract::{
+pub use handler::error::HandlerError;
+pub use handler::extract::{
     AnswerContext, ConnectContext, DisconnectContext, Event, EventContext, FromContext,
     HandlerContext, ServerEventContext, SocketContext, State, TryData,
 };
+pub use handler::registry::NamespaceBuilder;
 pub use handler::{Ack, Handler, HandlerOutput, IntoAck, IntoHandlerError, IntoRefusal};
-pub use handler_error::HandlerError;
-pub use operators::{BroadcastOperator, IntoRooms};
 pub use payload::Payload;
-pub use registry::NamespaceBuilder;
-pub use remote_socket::RemoteSocket;
-pub use rooms::Rooms;
 #[cfg(feature = "tls")]
 pub use serve::tls_config_from_pem;
 pub use serve::{App, PeerAddr, Serve, ServeBody, serve};
 pub use server::{BuildError, SocketIo, SocketIoBuilder};
-pub use session_state::SessionState;
 pub use sid::{InvalidSid, Sid};
+pub use socket::ack::{AckSender, AckStream};
+pub use socket::data::SocketData;
+pub use socket::operators::{BroadcastOperator, IntoRooms};
+pub use socket::remote_socket::RemoteSocket;
+pub use socket::rooms::Rooms;
+pub use socket::session_state::SessionState;
 pub use socket::{DisconnectReason, Socket};
-pub use socket_data::SocketData;
 
 /// Lists annotated handlers (functions marked `#[on]`, or `#[namespace]` types) for
 /// [`SocketIoBuilder::handlers`], to build a server with exactly these instead of every

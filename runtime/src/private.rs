@@ -4,12 +4,12 @@ pub use crate::handler::{BoxFuture, RawHandler};
 pub use inventory;
 pub use serde;
 
-use crate::ack::AckSender;
 use crate::error::{BoxError, ConnectError};
-use crate::extract::HandlerContext;
+use crate::handler::error::HandlerError;
+use crate::handler::extract::HandlerContext;
 use crate::handler::{IntoAck, IntoHandlerError, IntoRefusal};
-use crate::handler_error::HandlerError;
 use crate::server::SocketIoBuilder;
+use crate::socket::ack::AckSender;
 
 /// One registration made by an annotated handler: where it goes, and how to add it.
 #[derive(Debug)]

@@ -15,22 +15,22 @@ use serde::Serialize;
 
 use crate::__private::Route;
 use crate::adapter::{AdapterFactory, BroadcastOptions, LocalAdapter, LocalNamespace, Room};
-use crate::client::{Dispatcher, Namespaces};
 use crate::client_script::ClientScript;
 use crate::engineio::{
     Engine, EngineConfig, EngineIo, RequestBody, ResponseBody, ServiceFuture, engine_setters,
 };
 use crate::error::{ClusterResult, SendError};
 use crate::extensions::StateMap;
-use crate::extract::ServerEventContext;
+use crate::handler::error::HandlerError;
+use crate::handler::extract::ServerEventContext;
+use crate::handler::registry::{ErrorHandler, NamespaceBuilder};
 use crate::handler::{BoxedHandler, Handler, RawHandler, boxed};
-use crate::handler_error::HandlerError;
-use crate::namespace::Namespace;
-use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::Payload;
-use crate::registry::{ErrorHandler, NamespaceBuilder};
 use crate::serve::{App, ResponseFuture, ShutdownFuture};
 use crate::socket::Socket;
+use crate::socket::connection::{Dispatcher, Namespaces};
+use crate::socket::namespace::Namespace;
+use crate::socket::operators::{BroadcastOperator, IntoRooms};
 use crate::sync::lock;
 
 /// Socket.IO settings beyond Engine.IO's.

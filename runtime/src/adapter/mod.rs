@@ -22,11 +22,11 @@ pub use local::LocalAdapter;
 pub use redis::{Redis, RedisAdapter, RedisBuilder};
 
 use crate::Sid;
-use crate::ack::AckStream;
 use crate::engineio::Frame;
 use crate::error::{ClusterResult, SendError};
-use crate::namespace::Namespace;
 use crate::payload::Payload;
+use crate::socket::ack::AckStream;
+use crate::socket::namespace::Namespace;
 
 /// A room name. Every socket is in the room named by its own id.
 pub type Room = Arc<str>;

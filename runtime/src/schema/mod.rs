@@ -176,8 +176,8 @@ impl<T: Serialize + TS + 'static> ServerPayload for T {
 #[allow(unreachable_pub, missing_docs)]
 mod tests {
     use super::{ServerEvent, TS};
-    use crate::operators::BroadcastOperator;
     use crate::socket::Socket;
+    use crate::socket::operators::BroadcastOperator;
     use crate::socketio::packet::encode_event;
     use serde::{Deserialize, Serialize};
 

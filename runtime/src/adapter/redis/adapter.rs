@@ -15,10 +15,10 @@ use super::super::{
 };
 use super::{Answers, Redis, request};
 use crate::Sid;
-use crate::ack::AckStream;
 use crate::error::ClusterResult;
 use crate::error::SendError;
 use crate::payload::Payload;
+use crate::socket::ack::AckStream;
 use crate::sync::write;
 
 /// The adapter of one namespace: the in-memory rooms of this server, and the cluster through

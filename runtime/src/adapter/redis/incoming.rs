@@ -158,7 +158,7 @@ fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
             let channel = shared.response_channel(namespace.path());
             // Listeners start in the order their events came, as handlers do; one that has to
             // wait goes on in a task of its own, holding up nothing else.
-            crate::in_order::start_in_order(async move {
+            crate::socket::in_order::start_in_order(async move {
                 let data = listener(io, args).await;
                 if !request_id.is_null() {
                     let response = json!({ "type": request::SERVER_SIDE_EMIT, "requestId": request_id, "data": data });

@@ -12,14 +12,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::ack::AckSender;
 use crate::error::{BoxError, ConnectError};
-use crate::handler_error::HandlerError;
+use crate::handler::error::HandlerError;
 use crate::payload::Payload;
 use crate::server::SocketIo;
-use crate::session_state::SessionState;
+use crate::socket::ack::AckSender;
+use crate::socket::data::SocketData;
+use crate::socket::session_state::SessionState;
 use crate::socket::{DisconnectReason, Socket};
-use crate::socket_data::SocketData;
 use crate::sync::lock;
 
 /// What every kind of handler runs for: an [`EventContext`], a [`ConnectContext`], a

@@ -13,12 +13,12 @@ use serde_json::Value;
 
 use crate::adapter::AdapterFactory;
 use crate::error::ConnectError;
-use crate::extract::{ConnectContext, DisconnectContext, EventContext};
+use crate::handler::error::HandlerError;
+use crate::handler::extract::{ConnectContext, DisconnectContext, EventContext};
 use crate::handler::{BoxFuture, BoxedHandler, Handler, RawHandler, boxed};
-use crate::handler_error::HandlerError;
-use crate::in_order::start_in_order;
-use crate::namespace::{Dispatch, Namespace};
 use crate::payload::Payload;
+use crate::socket::in_order::start_in_order;
+use crate::socket::namespace::{Dispatch, Namespace};
 use crate::socket::{DisconnectReason, Socket};
 use crate::socketio::lent;
 

@@ -1,4 +1,17 @@
-//! A client's connection to one namespace: emit, acknowledgements, rooms, session state.
+//! The socket layer: a client's connection to one namespace (emit, acknowledgements, rooms,
+//! its data and session state), the namespaces that hold sockets, the broadcast operators,
+//! and the connection glue that the Engine.IO sessions drive. It knows nothing of handlers or
+//! of the server handle: the layers above reach down into it.
+
+pub(crate) mod ack;
+pub(crate) mod connection;
+pub(crate) mod data;
+pub(crate) mod in_order;
+pub(crate) mod namespace;
+pub(crate) mod operators;
+pub(crate) mod remote_socket;
+pub(crate) mod rooms;
+pub(crate) mod session_state;
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -9,17 +22,17 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::ack::{AckWaiter, PendingAcks};
 use crate::adapter::{BroadcastOptions, Room};
-use crate::client::Connection;
 use crate::engineio::{self, CloseReason, Frame, Handshake, ProtocolVersion};
 use crate::error::{AckError, SendError};
 use crate::extensions::Session;
-use crate::namespace::Namespace;
-use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::payload::Payload;
 use crate::schema::{self, Untyped};
-use crate::socket_data::{DataSlot, SocketData};
+use crate::socket::ack::{AckWaiter, PendingAcks};
+use crate::socket::connection::Connection;
+use crate::socket::data::{DataSlot, SocketData};
+use crate::socket::namespace::Namespace;
+use crate::socket::operators::{BroadcastOperator, IntoRooms};
 use crate::socketio::packet;
 use crate::sync::lock;
 use crate::{Sid, Transport};

@@ -10,9 +10,9 @@ use rustc_hash::FxHashMap;
 
 use crate::engineio::{CloseReason, EngineHandler, Message, ProtocolVersion, Session};
 use crate::error::ConnectError;
-use crate::in_order::start_in_order;
-use crate::namespace::Namespace;
 use crate::payload::Payload;
+use crate::socket::in_order::start_in_order;
+use crate::socket::namespace::Namespace;
 use crate::socket::{DisconnectReason, Socket};
 use crate::socketio::packet::{self, Body, Decoded, Packet, PartialPacket};
 use crate::sync::lock;

@@ -1,3 +1,7 @@
+//! The handler layer: extractors and their contexts ([`extract`]), the registry that runs a
+//! namespace's handlers ([`registry`]), what a failed handler reports ([`error`]), and here
+//! the `Handler` trait.
+//!
 //! Handlers: plain functions whose parameters say what they need, and whose return value
 //! is the outcome (an acknowledgement, an error, a refusal).
 //!
@@ -5,6 +9,10 @@
 //! [`FromContext`] for the kind of handler it is: event, connect or disconnect. Parameters
 //! are extracted in order; if one cannot be (an argument of the wrong type, say), the handler
 //! does not run and the namespace's error handler receives a [`HandlerError`].
+
+pub(crate) mod error;
+pub(crate) mod extract;
+pub(crate) mod registry;
 
 use std::fmt;
 use std::future::Future;
@@ -14,12 +22,12 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::error::{BoxError, ConnectError};
-use crate::extract::{
+use crate::handler::error::HandlerError;
+use crate::handler::extract::{
     AnswerContext, ConnectContext, DisconnectContext, FromContext, HandlerContext,
 };
-use crate::handler_error::HandlerError;
 
-pub use crate::in_order::BoxFuture;
+pub use crate::socket::in_order::BoxFuture;
 
 /// A value a handler's return sends as the acknowledgement: anything `Serialize`.
 #[diagnostic::on_unimplemented(

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use crate::ack::AckSender;
 use crate::error::BoxError;
+use crate::socket::ack::AckSender;
 
 /// An error raised while handling an event: its arguments did not match the handler's
 /// types, or the handler returned an error. It reaches the namespace's error handler.

@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use crate::Sid;
 use crate::adapter::{HandshakeData, Room, SocketInfo};
 use crate::error::SendError;
-use crate::operators::{BroadcastOperator, IntoRooms};
 use crate::schema::{self, Untyped};
+use crate::socket::operators::{BroadcastOperator, IntoRooms};
 
 /// A socket of this server or of another one of the cluster, from
 /// [`BroadcastOperator::fetch_sockets`]: what its server told of it, and the operations that

@@ -8,14 +8,14 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::Sid;
-use crate::ack::AckStream;
 use crate::adapter::SocketInfo;
 use crate::adapter::{BroadcastOptions, BroadcastPacket, Room};
 use crate::error::ClusterResult;
 use crate::error::SendError;
-use crate::namespace::Namespace;
-use crate::remote_socket::RemoteSocket;
 use crate::schema::{self, Untyped};
+use crate::socket::ack::AckStream;
+use crate::socket::namespace::Namespace;
+use crate::socket::remote_socket::RemoteSocket;
 use crate::socketio::packet;
 
 /// One room or several, as operators and `join` take them: `"lobby"`, a `String`, a

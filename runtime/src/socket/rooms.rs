@@ -5,7 +5,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, SeqAccess, Visitor};
 
 use crate::adapter::Room;
-use crate::operators::IntoRooms;
+use crate::socket::operators::IntoRooms;
 
 /// A payload argument naming rooms as socket.io clients send them: `"lobby"` or
 /// `["lobby", "red"]`. It goes wherever rooms do (`join`, `leave`, `to`, ..).
