@@ -43,6 +43,7 @@ mod payload;
 pub mod schema;
 mod serve;
 mod server;
+mod server_event;
 mod sid;
 mod socket;
 mod socketio;
@@ -63,7 +64,7 @@ pub use extensions::Session;
 pub use handler::error::HandlerError;
 pub use handler::extract::{
     AnswerContext, ConnectContext, DisconnectContext, Event, EventContext, FromContext,
-    HandlerContext, ServerEventContext, SocketContext, State, TryData,
+    HandlerContext, SocketContext, State, TryData,
 };
 pub use handler::registry::NamespaceBuilder;
 pub use handler::{Ack, Handler, HandlerOutput, IntoAck, IntoHandlerError, IntoRefusal};
@@ -72,6 +73,7 @@ pub use payload::Payload;
 pub use serve::tls_config_from_pem;
 pub use serve::{App, PeerAddr, Serve, ServeBody, serve};
 pub use server::{BuildError, SocketIo, SocketIoBuilder};
+pub use server_event::ServerEventContext;
 pub use sid::{InvalidSid, Sid};
 pub use socket::ack::{AckSender, AckStream};
 pub use socket::data::SocketData;

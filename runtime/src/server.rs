@@ -9,7 +9,6 @@ use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use serde::Serialize;
 
@@ -19,19 +18,19 @@ use crate::client_script::ClientScript;
 use crate::engineio::{
     Engine, EngineConfig, EngineIo, RequestBody, ResponseBody, ServiceFuture, engine_setters,
 };
-use crate::error::{ClusterResult, SendError};
+use crate::error::{BoxError, ClusterResult, SendError};
 use crate::extensions::StateMap;
 use crate::handler::error::HandlerError;
-use crate::handler::extract::ServerEventContext;
+use crate::handler::extract::{FromContext, SocketContext};
 use crate::handler::registry::{ErrorHandler, NamespaceBuilder};
 use crate::handler::{BoxedHandler, Handler, RawHandler, boxed};
 use crate::payload::Payload;
 use crate::serve::{App, ResponseFuture, ShutdownFuture};
+use crate::server_event::{self, ServerEventContext, ServerEventListener};
 use crate::socket::Socket;
 use crate::socket::connection::{Dispatcher, Namespaces};
 use crate::socket::namespace::Namespace;
 use crate::socket::operators::{BroadcastOperator, IntoRooms};
-use crate::sync::lock;
 
 /// Socket.IO settings beyond Engine.IO's.
 #[derive(Debug, Clone)]
@@ -52,10 +51,6 @@ pub(crate) struct Shared {
     server_events: HashMap<String, ServerEventListener>,
     engine: Weak<Engine<Dispatcher>>,
 }
-
-/// A listener of events sent by the other servers of a cluster; its future yields the answer.
-pub(crate) type ServerEventListener =
-    Arc<dyn Fn(SocketIo, Payload) -> BoxFuture<'static, serde_json::Value> + Send + Sync>;
 
 /// The Socket.IO server handle: cheap to clone, usable from any task, inside a handler or
 /// outside (take it as a handler parameter, or keep a clone).
@@ -596,7 +591,7 @@ impl SocketIoBuilder {
                 "the server event `{event}` has two handlers: `{first}` and `{name}`"
             )),
             None => {
-                let listener = server_event_listener(event, handler);
+                let listener = server_event::listener(event, handler);
                 self.server_events
                     .insert(event.to_owned(), (name, listener));
             }
@@ -729,6 +724,15 @@ fn shared_of(namespace: &Namespace) -> Option<Arc<Shared>> {
     namespace.server.upgrade()?.downcast::<Shared>().ok()
 }
 
+impl<C: SocketContext> FromContext<C> for SocketIo {
+    fn from_context(context: &C, _: usize) -> Result<Self, BoxError> {
+        context
+            .socket()
+            .io()
+            .ok_or_else(|| "the server is shutting down".into())
+    }
+}
+
 /// What a socket reaches of its server: the server handle and the shared state. (The socket
 /// layer below does not know the server.)
 impl<N> Socket<N> {
@@ -741,32 +745,6 @@ impl<N> Socket<N> {
     pub fn io(&self) -> Option<SocketIo> {
         SocketIo::of_namespace(self.namespace_ref())
     }
-}
-
-/// A server event's listener, as the adapter calls it: the handler runs, and its answer (or
-/// `null`) goes back to the sender.
-fn server_event_listener(
-    event: &str,
-    handler: BoxedHandler<ServerEventContext>,
-) -> ServerEventListener {
-    let event = event.to_owned();
-    Arc::new(move |io, payload| {
-        let answer = Arc::new(std::sync::Mutex::new(None));
-        let context = ServerEventContext {
-            io,
-            event: event.clone(),
-            payload,
-            answer: answer.clone(),
-        };
-        let running = handler.call(context);
-        let event = event.clone();
-        Box::pin(async move {
-            if let Err(error) = running.await {
-                tracing::warn!(%event, %error, "a server event's handler failed; answered null");
-            }
-            lock(&answer).take().unwrap_or(serde_json::Value::Null)
-        })
-    })
 }
 
 /// The client events of the mounted schemas that no handler handles.

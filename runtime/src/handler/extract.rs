@@ -6,8 +6,6 @@
 //! implements `serde::Deserialize`, and an extractor when it implements [`FromContext`]
 //! itself: the compiler decides, never the type's name.
 
-use std::sync::{Arc, Mutex};
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -15,21 +13,16 @@ use serde_json::Value;
 use crate::error::{BoxError, ConnectError};
 use crate::handler::error::HandlerError;
 use crate::payload::Payload;
-use crate::server::SocketIo;
 use crate::socket::ack::AckSender;
 use crate::socket::data::SocketData;
 use crate::socket::session_state::SessionState;
 use crate::socket::{DisconnectReason, Socket};
-use crate::sync::lock;
 
 /// What every kind of handler runs for: an [`EventContext`], a [`ConnectContext`], a
-/// [`DisconnectContext`] or a [`ServerEventContext`].
+/// [`DisconnectContext`] or a [`ServerEventContext`](crate::ServerEventContext).
 pub trait HandlerContext: Send + 'static {
     /// What a handler of this kind fails with.
     type Error: Send + 'static;
-
-    /// The server handle, or `None` once the server is gone.
-    fn io(&self) -> Option<SocketIo>;
 
     /// The error for a parameter that could not be extracted.
     fn extraction_error(&self, error: BoxError) -> Self::Error;
@@ -85,10 +78,6 @@ impl EventContext {
 impl HandlerContext for EventContext {
     type Error = HandlerError;
 
-    fn io(&self) -> Option<SocketIo> {
-        self.socket.io()
-    }
-
     fn extraction_error(&self, error: BoxError) -> HandlerError {
         HandlerError::extraction(&self.event, error).with_ack(self.ack_sender())
     }
@@ -110,10 +99,6 @@ impl ConnectContext {
 
 impl HandlerContext for ConnectContext {
     type Error = ConnectError;
-
-    fn io(&self) -> Option<SocketIo> {
-        self.socket.io()
-    }
 
     fn extraction_error(&self, error: BoxError) -> ConnectError {
         ConnectError::new(error.to_string())
@@ -137,46 +122,8 @@ impl DisconnectContext {
 impl HandlerContext for DisconnectContext {
     type Error = HandlerError;
 
-    fn io(&self) -> Option<SocketIo> {
-        self.socket.io()
-    }
-
     fn extraction_error(&self, error: BoxError) -> HandlerError {
         HandlerError::extraction("disconnect", error)
-    }
-}
-
-/// An event another server of the cluster sent ([`SocketIo::server_side_emit`], Node's
-/// `io.serverSideEmit`): its name and arguments, and the answer the handler returns.
-#[derive(Debug)]
-pub struct ServerEventContext {
-    pub(crate) io: SocketIo,
-    pub(crate) event: String,
-    pub(crate) payload: Payload,
-    pub(crate) answer: Arc<Mutex<Option<Value>>>,
-}
-
-impl ServerEventContext {
-    /// The event's name.
-    pub fn event(&self) -> &str {
-        &self.event
-    }
-
-    /// The event's arguments.
-    pub fn payload(&self) -> &Payload {
-        &self.payload
-    }
-}
-
-impl HandlerContext for ServerEventContext {
-    type Error = HandlerError;
-
-    fn io(&self) -> Option<SocketIo> {
-        Some(self.io.clone())
-    }
-
-    fn extraction_error(&self, error: BoxError) -> HandlerError {
-        HandlerError::extraction(&self.event, error)
     }
 }
 
@@ -198,20 +145,6 @@ impl AnswerContext for EventContext {
 
     fn failed(&self, error: BoxError) -> HandlerError {
         HandlerError::handler(&self.event, error).with_ack(self.ack_sender())
-    }
-}
-
-impl AnswerContext for ServerEventContext {
-    fn answer<T: Serialize>(&self, value: T) {
-        let answer = serde_json::to_value(value).unwrap_or_else(|error| {
-            tracing::warn!(event = %self.event, %error, "a server event's answer does not serialize; answered null");
-            Value::Null
-        });
-        *lock(&self.answer) = Some(answer);
-    }
-
-    fn failed(&self, error: BoxError) -> HandlerError {
-        HandlerError::handler(&self.event, error)
     }
 }
 
@@ -284,16 +217,11 @@ impl<T: DeserializeOwned + 'static> FromContext<EventContext> for T {
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromContext<ServerEventContext> for T {
-    const ARGS: usize = 1;
-
-    fn from_context(context: &ServerEventContext, arg: usize) -> Result<Self, BoxError> {
-        argument(&context.payload, arg)
-    }
-}
-
 /// The payload argument at `arg`, or which one did not deserialize and why.
-fn argument<T: DeserializeOwned + 'static>(payload: &Payload, arg: usize) -> Result<T, BoxError> {
+pub(crate) fn argument<T: DeserializeOwned + 'static>(
+    payload: &Payload,
+    arg: usize,
+) -> Result<T, BoxError> {
     payload
         .arg(arg)
         .map_err(|error| format!("argument {} (of {}): {error}", arg + 1, payload.len()).into())
@@ -311,14 +239,6 @@ impl<T: DeserializeOwned> FromContext<ConnectContext> for T {
 impl<C: SocketContext, N: 'static> FromContext<C> for Socket<N> {
     fn from_context(context: &C, _: usize) -> Result<Self, BoxError> {
         Ok(context.socket().retyped())
-    }
-}
-
-impl<C: HandlerContext> FromContext<C> for SocketIo {
-    fn from_context(context: &C, _: usize) -> Result<Self, BoxError> {
-        context
-            .io()
-            .ok_or_else(|| "the server is shutting down".into())
     }
 }
 
@@ -343,10 +263,16 @@ impl<C: HandlerContext> FromContext<C> for SocketIo {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct State<T>(pub T);
 
-impl<C: HandlerContext, T: Clone + Send + Sync + 'static> FromContext<C> for State<T> {
+impl<C: SocketContext, T: Clone + Send + Sync + 'static> FromContext<C> for State<T> {
     fn from_context(context: &C, _: usize) -> Result<Self, BoxError> {
-        let io = context.io().ok_or("the server is shutting down")?;
-        io.state::<T>().map(State).ok_or_else(|| {
+        State::found(context.socket().state::<T>())
+    }
+}
+
+impl<T> State<T> {
+    /// The state the builder was given, or why there is none.
+    pub(crate) fn found(state: Option<T>) -> Result<Self, BoxError> {
+        state.map(State).ok_or_else(|| {
             format!(
                 "no state of type `{}`: give it to the builder with `.state(..)`",
                 std::any::type_name::<T>()
@@ -406,12 +332,6 @@ impl FromContext<EventContext> for Payload {
     }
 }
 
-impl FromContext<ServerEventContext> for Payload {
-    fn from_context(context: &ServerEventContext, _: usize) -> Result<Self, BoxError> {
-        Ok(context.payload.clone())
-    }
-}
-
 impl FromContext<EventContext> for AckSender {
     const TAKES_ACK: bool = true;
 
@@ -437,12 +357,6 @@ pub struct Event(pub String);
 
 impl FromContext<EventContext> for Event {
     fn from_context(context: &EventContext, _: usize) -> Result<Self, BoxError> {
-        Ok(Event(context.event.clone()))
-    }
-}
-
-impl FromContext<ServerEventContext> for Event {
-    fn from_context(context: &ServerEventContext, _: usize) -> Result<Self, BoxError> {
         Ok(Event(context.event.clone()))
     }
 }
