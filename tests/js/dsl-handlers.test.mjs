@@ -18,7 +18,8 @@
 // only pass "gold" and refuses with "connection refused" {code: 7}; `/members` takes an
 // extractor of the app's own (the user of the auth payload) in its connect, event and
 // disconnect handlers, refuses a connection without one with the extractor's message, and
-// takes a payload struct named `Event` as a payload.
+// takes a payload struct named `Event` as a payload; a handler that acknowledges and then
+// fails is acknowledged once (seen by a raw client), its error handler still running.
 
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -33,6 +34,7 @@ import {
   waitEvent,
   waitUntil,
   sleep,
+  sio,
 } from "./harness.mjs";
 
 const WS = { transports: ["websocket"] };
@@ -387,6 +389,29 @@ describe("dslapp namespace /", () => {
     assert.equal(await ack(observer, "sum", 20, 22), 42);
     srv.assertAlive();
   });
+
+  it("a handler that acknowledges and then fails is acknowledged once: the error handler does not answer again", async () => {
+    // A raw client, because socket.io-client drops a second ack with the same id silently.
+    const ws = srv.rawWs("/socket.io/?EIO=4&transport=websocket");
+    await ws.connectSocketIO();
+    ws.send(sio.eventWithAck(7, "ack-then-fail"));
+    const acks = [];
+    const seen = [];
+    const deadline = Date.now() + 600;
+    while (Date.now() < deadline) {
+      const frame = await ws.next(deadline - Date.now()).catch(() => null);
+      if (frame === null) break;
+      if (typeof frame !== "string") continue;
+      const acked = sio.parseAck(frame);
+      if (acked) acks.push(acked);
+      const event = sio.parseEvent(frame);
+      if (event?.data[0] === "error-seen") seen.push(event.data[1]);
+    }
+    assert.deepEqual(acks, [{ id: 7, data: ["acked"] }], "exactly the handler's own ack");
+    assert.equal(seen.length, 1, "the error handler still ran");
+    assert.equal(seen[0].event, "ack-then-fail");
+    ws.close();
+  });
 });
 
 describe("dslapp namespaces /vip and /members (connect handlers that read the auth payload)", () => {
@@ -477,3 +502,4 @@ describe("dslapp namespaces /vip and /members (connect handlers that read the au
     });
   }
 });
+

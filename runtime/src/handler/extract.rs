@@ -6,6 +6,8 @@
 //! implements `serde::Deserialize`, and an extractor when it implements [`FromContext`]
 //! itself: the compiler decides, never the type's name.
 
+use std::cell::Cell;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -56,6 +58,9 @@ pub struct EventContext {
     pub(crate) event: String,
     pub(crate) payload: Payload,
     pub(crate) ack_id: Option<u64>,
+    /// Whether a parameter took the acknowledgement: then nothing else may send it, not
+    /// even the error handler of a handler that fails after sending it.
+    pub(crate) ack_taken: Cell<bool>,
 }
 
 impl EventContext {
@@ -69,9 +74,11 @@ impl EventContext {
         &self.payload
     }
 
-    /// Where the event's acknowledgement goes (nowhere when the client asked for none).
+    /// Where the event's acknowledgement goes: nowhere when the client asked for none, or
+    /// when a parameter (an [`AckSender`]) took it.
     pub fn ack_sender(&self) -> AckSender {
-        AckSender::new(self.socket.clone(), self.ack_id)
+        let id = self.ack_id.filter(|_| !self.ack_taken.get());
+        AckSender::new(self.socket.clone(), id)
     }
 }
 
@@ -79,7 +86,9 @@ impl HandlerContext for EventContext {
     type Error = HandlerError;
 
     fn extraction_error(&self, error: BoxError) -> HandlerError {
-        HandlerError::extraction(&self.event, error).with_ack(self.ack_sender())
+        // The handler did not run: an `AckSender` it would have taken was dropped unused.
+        let ack = AckSender::new(self.socket.clone(), self.ack_id);
+        HandlerError::extraction(&self.event, error).with_ack(ack)
     }
 }
 
@@ -336,7 +345,9 @@ impl FromContext<EventContext> for AckSender {
     const TAKES_ACK: bool = true;
 
     fn from_context(context: &EventContext, _: usize) -> Result<Self, BoxError> {
-        Ok(context.ack_sender())
+        let ack = context.ack_sender();
+        context.ack_taken.set(true);
+        Ok(ack)
     }
 }
 

@@ -3,6 +3,7 @@
 //! the order its event arrived; this is the one place that knows handlers and their contexts.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Weak};
@@ -349,6 +350,7 @@ impl Dispatch for Handlers {
             event,
             payload,
             ack_id,
+            ack_taken: Cell::new(false),
         };
         let running = handler.call(context);
         match lent {

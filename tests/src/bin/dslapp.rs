@@ -102,6 +102,13 @@ async fn later(ack: AckSender, ms: u64) {
     let _ = ack.send("late");
 }
 
+/// Acknowledges, then fails: the error handler must not acknowledge a second time.
+#[on("ack-then-fail")]
+fn ack_then_fail(ack: AckSender) -> Result<(), String> {
+    let _ = ack.send("acked");
+    Err("failed after acknowledging".to_owned())
+}
+
 #[on("raw")]
 fn raw(first: Value, all: Payload) -> (Value, usize) {
     (first, all.len())
