@@ -296,3 +296,20 @@ where
         tracing::debug!(%error, %peer, "connection ended with an error");
     }
 }
+
+/// An Engine.IO server alone is an app too: its path is its own.
+impl<H: crate::engineio::EngineHandler> App for crate::engineio::EngineIo<H> {
+    fn owns(&self, path: &str) -> bool {
+        self.engine.config.matches_path(path)
+    }
+
+    fn handle(&self, request: Request<hyper::body::Incoming>) -> ResponseFuture {
+        let engine = self.engine.clone();
+        Box::pin(async move { crate::engineio::handle_request(&engine, request).await })
+    }
+
+    fn shutdown(&self) -> ShutdownFuture {
+        let engine = self.engine.clone();
+        Box::pin(async move { engine.close_all().await })
+    }
+}

@@ -39,6 +39,7 @@ mod outbox;
 mod packet;
 mod payload;
 mod payload_v3;
+mod response;
 mod service;
 mod session;
 mod transport;
@@ -56,7 +57,7 @@ use http::{Request, Response};
 pub use config::{Cors, EngineConfig, Transport};
 pub use engine::EngineHandler;
 pub use frame::Message;
-pub use service::{RequestBody, ResponseBody};
+pub use response::{RequestBody, ResponseBody};
 pub use session::{CloseReason, Handshake, Session};
 pub use version::ProtocolVersion;
 
@@ -179,22 +180,6 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let engine = self.engine.clone();
         Box::pin(async move { Ok(handle_request(&engine, request).await) })
-    }
-}
-
-impl<H: EngineHandler> crate::serve::App for EngineIo<H> {
-    fn owns(&self, path: &str) -> bool {
-        self.engine.config.matches_path(path)
-    }
-
-    fn handle(&self, request: Request<hyper::body::Incoming>) -> crate::serve::ResponseFuture {
-        let engine = self.engine.clone();
-        Box::pin(async move { handle_request(&engine, request).await })
-    }
-
-    fn shutdown(&self) -> crate::serve::ShutdownFuture {
-        let engine = self.engine.clone();
-        Box::pin(async move { engine.close_all().await })
     }
 }
 

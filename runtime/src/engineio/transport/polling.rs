@@ -15,7 +15,7 @@ use crate::engineio::frame::{Frame, Message};
 use crate::engineio::packet::InvalidPacket;
 use crate::engineio::payload::{self, PayloadPacket};
 use crate::engineio::payload_v3;
-use crate::engineio::service::{RequestBody, ResponseBody, ResponseContext};
+use crate::engineio::response::{RequestBody, ResponseBody, ResponseContext};
 use crate::engineio::session::{CloseReason, Handshake, Session};
 use crate::engineio::version::ProtocolVersion;
 
@@ -57,7 +57,7 @@ pub(crate) async fn poll<D>(
     max_payload: usize,
     context: &ResponseContext,
 ) -> Response<ResponseBody> {
-    let bad_request = || context.error(crate::engineio::service::ProtocolError::BadRequest);
+    let bad_request = || context.error(crate::engineio::response::ProtocolError::BadRequest);
     let Some(mut inbox) = session.outbox.try_reader() else {
         tracing::info!(sid = %session.sid(), "overlapping GET requests; closing");
         session.close(CloseReason::TransportError);
@@ -151,7 +151,7 @@ where
     H: EngineHandler,
     B: RequestBody,
 {
-    let bad_request = || context.error(crate::engineio::service::ProtocolError::BadRequest);
+    let bad_request = || context.error(crate::engineio::response::ProtocolError::BadRequest);
     if session.posting.swap(true, Ordering::AcqRel) {
         tracing::info!(sid = %session.sid(), "overlapping POST requests; closing");
         session.close(CloseReason::TransportError);

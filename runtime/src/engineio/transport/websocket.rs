@@ -22,7 +22,7 @@ use crate::engineio::packet::InvalidPacket;
 use crate::engineio::packet::decode_text;
 use crate::engineio::payload::PayloadPacket;
 use crate::engineio::payload_v3;
-use crate::engineio::service::{ProtocolError, ResponseBody};
+use crate::engineio::response::{ProtocolError, ResponseBody};
 use crate::engineio::session::{CloseReason, Handshake, Session};
 use crate::engineio::version::ProtocolVersion;
 
