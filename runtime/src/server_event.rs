@@ -22,6 +22,18 @@ pub(crate) type ServerEventListener =
 
 /// An event another server of the cluster sent ([`SocketIo::server_side_emit`], Node's
 /// `io.serverSideEmit`): its name and arguments, and the answer the handler returns.
+///
+/// # Examples
+///
+/// ```
+/// use ferrio::prelude::*;
+///
+/// #[on_server_event("players-in")]
+/// fn players_in(io: SocketIo, Event(name): Event, namespace: String) -> usize {
+///     let _ = name; // "players-in"
+///     io.sockets(&namespace).len()
+/// }
+/// ```
 #[derive(Debug)]
 pub struct ServerEventContext {
     pub(crate) io: SocketIo,

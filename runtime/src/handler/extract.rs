@@ -22,6 +22,22 @@ use crate::socket::{DisconnectReason, Socket};
 
 /// What every kind of handler runs for: an [`EventContext`], a [`ConnectContext`], a
 /// [`DisconnectContext`] or a [`ServerEventContext`](crate::ServerEventContext).
+///
+/// # Examples
+///
+/// An extractor for every kind of handler, the server events included:
+///
+/// ```
+/// use ferrio::{BoxError, FromContext, HandlerContext};
+///
+/// struct Now(std::time::SystemTime);
+///
+/// impl<C: HandlerContext> FromContext<C> for Now {
+///     fn from_context(_: &C, _: usize) -> Result<Self, BoxError> {
+///         Ok(Now(std::time::SystemTime::now()))
+///     }
+/// }
+/// ```
 pub trait HandlerContext: Send + 'static {
     /// What a handler of this kind fails with.
     type Error: Send + 'static;
@@ -30,7 +46,8 @@ pub trait HandlerContext: Send + 'static {
     fn extraction_error(&self, error: BoxError) -> Self::Error;
 }
 
-/// The context of a handler that runs for a socket: every kind but server events.
+/// The context of a handler that runs for a socket: every kind but server events. See
+/// [`FromContext`] for an extractor built on it.
 pub trait SocketContext: HandlerContext {
     /// The socket the handler runs for.
     fn socket(&self) -> &Socket;
@@ -137,7 +154,8 @@ impl HandlerContext for DisconnectContext {
 }
 
 /// The context of a handler whose return value answers its sender: an event (the client's
-/// acknowledgement) or a server event (the sender's answer).
+/// acknowledgement) or a server event (the sender's answer). [`Ack`](crate::Ack), the
+/// standard types and `Result`s of them are outcomes for any such context.
 pub trait AnswerContext: HandlerContext<Error = HandlerError> {
     /// Sends the answer. A client that is gone no longer wants it, and one too slow to take
     /// it is disconnected and logged.

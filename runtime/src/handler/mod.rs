@@ -30,6 +30,13 @@ use crate::handler::extract::{
 pub use crate::socket::in_order::BoxFuture;
 
 /// A value a handler's return sends as the acknowledgement: anything `Serialize`.
+///
+/// # Examples
+///
+/// ```
+/// fn acknowledges<T: ferrio::IntoAck>(_: &T) {}
+/// acknowledges(&("bought", 3));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be sent as an acknowledgement",
     label = "the return value is the acknowledgement, so it must implement `serde::Serialize`",
@@ -41,6 +48,14 @@ impl<T: Serialize> IntoAck for T {}
 
 /// An error a handler can fail with: anything that converts into a [`BoxError`] (an error
 /// type, a `String`, a `&'static str`).
+///
+/// # Examples
+///
+/// ```
+/// fn fails_with<E: ferrio::IntoHandlerError>(_: E) {}
+/// fails_with("out of stock");
+/// fails_with(std::io::Error::other("disk full"));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a handler's error",
     label = "the `Err` of a handler goes to the error handler, so it must convert into `Box<dyn Error + Send + Sync>`",
@@ -52,6 +67,16 @@ impl<E: Into<BoxError>> IntoHandlerError for E {}
 
 /// What a connect handler's `Err` refuses the connection with: a [`ConnectError`] as it is,
 /// a string as the client's `err.message`, any other `Serialize` value as its `err.data`.
+///
+/// # Examples
+///
+/// ```
+/// use ferrio::IntoRefusal;
+///
+/// assert_eq!("banned".into_refusal().message(), "banned");
+/// let refusal = serde_json::json!({ "code": 7 }).into_refusal();
+/// assert_eq!((refusal.message(), refusal.data()), ("connection refused", Some(&serde_json::json!({ "code": 7 }))));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot refuse a connection",
     label = "the `Err` of a connect handler is sent to the client, so it must implement `serde::Serialize`",
@@ -114,6 +139,26 @@ impl<T: Serialize> Serialize for Ack<T> {
 /// answering the sender. Connect handlers return `()` or
 /// `Result<(), E>`, whose `Err` refuses the connection ([`IntoRefusal`]); disconnect handlers
 /// `()` or `Result<(), E>`.
+///
+/// # Examples
+///
+/// ```
+/// use ferrio::{Ack, SocketIo};
+/// use serde::Serialize;
+///
+/// #[derive(Serialize)]
+/// struct Receipt { item: String }
+///
+/// let io = SocketIo::builder()
+///     .namespace("/", |ns| {
+///         ns.on("count", |items: Vec<String>| async move { items.len() })
+///             .on("buy", |item: String| async move {
+///                 if item.is_empty() { Err("nothing to buy") } else { Ok(Ack(Receipt { item })) }
+///             })
+///     })
+///     .build();
+/// # drop(io);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a valid return type for this handler",
     note = "event handlers return `()`, an acknowledgement (`Ack(value)` for a type of your own), or a `Result` of those whose `Err` converts into `BoxError`",
