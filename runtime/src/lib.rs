@@ -49,10 +49,7 @@ mod socket;
 mod socketio;
 mod sync;
 
-pub use adapter::{
-    Adapter, AdapterFactory, AdapterFuture, BroadcastOptions, BroadcastPacket, HandshakeData,
-    LocalAdapter, LocalNamespace, Room, SocketInfo,
-};
+pub use adapter::LocalAdapter;
 #[cfg(feature = "redis")]
 pub use adapter::{Redis, RedisAdapter, RedisBuilder};
 pub use client_script::ClientScript;
@@ -76,6 +73,10 @@ pub use server::{BuildError, SocketIo, SocketIoBuilder};
 pub use server_event::ServerEventContext;
 pub use sid::{InvalidSid, Sid};
 pub use socket::ack::{AckSender, AckStream};
+pub use socket::adapter::{
+    Adapter, AdapterFactory, AdapterFuture, BroadcastOptions, BroadcastPacket, HandshakeData,
+    LocalNamespace, Room, SocketInfo,
+};
 pub use socket::data::SocketData;
 pub use socket::operators::{BroadcastOperator, IntoRooms};
 pub use socket::remote_socket::RemoteSocket;

@@ -13,7 +13,7 @@ use http::{Request, Response};
 use serde::Serialize;
 
 use crate::__private::Route;
-use crate::adapter::{AdapterFactory, BroadcastOptions, LocalAdapter, LocalNamespace, Room};
+use crate::adapter::LocalAdapter;
 use crate::client_script::ClientScript;
 use crate::engineio::{
     Engine, EngineConfig, EngineIo, RequestBody, ResponseBody, ServiceFuture, engine_setters,
@@ -28,6 +28,7 @@ use crate::payload::Payload;
 use crate::serve::{App, ResponseFuture, ShutdownFuture};
 use crate::server_event::{self, ServerEventContext, ServerEventListener};
 use crate::socket::Socket;
+use crate::socket::adapter::{AdapterFactory, BroadcastOptions, LocalNamespace, Room};
 use crate::socket::connection::{Dispatcher, Namespaces};
 use crate::socket::namespace::Namespace;
 use crate::socket::operators::{BroadcastOperator, IntoRooms};
@@ -308,7 +309,7 @@ impl SocketIo {
 
     /// The adapter of the main namespace `/`, which carries server-side emits (none when the
     /// server does not serve `/`).
-    fn main_adapter(&self) -> Option<&Arc<dyn crate::adapter::Adapter>> {
+    fn main_adapter(&self) -> Option<&Arc<dyn crate::socket::adapter::Adapter>> {
         Some(&self.shared().namespaces.by_path.get("/")?.adapter)
     }
 
@@ -616,7 +617,7 @@ impl SocketIoBuilder {
     pub fn adapter<F, A>(mut self, factory: F) -> Self
     where
         F: Fn(LocalNamespace) -> A + Send + Sync + 'static,
-        A: crate::adapter::Adapter,
+        A: crate::socket::adapter::Adapter,
     {
         self.adapter = Box::new(factory);
         self

@@ -3,10 +3,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
-use super::{Adapter, AdapterFuture, BroadcastOptions, LocalNamespace, Room};
 use crate::Sid;
 use crate::error::ClusterResult;
 use crate::sid::{SidMap, SidSet};
+use crate::socket::adapter::{Adapter, AdapterFuture, BroadcastOptions, LocalNamespace, Room};
 use crate::sync::{read, write};
 
 /// The default adapter: rooms and broadcasts among the sockets of this server.

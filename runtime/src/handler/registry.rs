@@ -12,12 +12,12 @@ use std::time::Duration;
 use rustc_hash::FxHashMap;
 use serde_json::Value;
 
-use crate::adapter::AdapterFactory;
 use crate::error::ConnectError;
 use crate::handler::error::HandlerError;
 use crate::handler::extract::{ConnectContext, DisconnectContext, EventContext};
 use crate::handler::{BoxFuture, BoxedHandler, Handler, RawHandler, boxed};
 use crate::payload::Payload;
+use crate::socket::adapter::AdapterFactory;
 use crate::socket::in_order::start_in_order;
 use crate::socket::namespace::{Dispatch, Namespace};
 use crate::socket::{DisconnectReason, Socket};

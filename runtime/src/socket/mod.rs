@@ -4,6 +4,7 @@
 //! of the server handle: the layers above reach down into it.
 
 pub(crate) mod ack;
+pub(crate) mod adapter;
 pub(crate) mod connection;
 pub(crate) mod data;
 pub(crate) mod in_order;
@@ -22,13 +23,13 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::adapter::{BroadcastOptions, Room};
 use crate::engineio::{self, CloseReason, Frame, Handshake, ProtocolVersion};
 use crate::error::{AckError, SendError};
 use crate::extensions::Session;
 use crate::payload::Payload;
 use crate::schema::{self, Untyped};
 use crate::socket::ack::{AckWaiter, PendingAcks};
+use crate::socket::adapter::{BroadcastOptions, Room};
 use crate::socket::connection::Connection;
 use crate::socket::data::{DataSlot, SocketData};
 use crate::socket::namespace::Namespace;

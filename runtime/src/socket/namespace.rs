@@ -10,10 +10,10 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::Sid;
-use crate::adapter::{Adapter, AdapterFactory, LocalNamespace};
 use crate::error::ConnectError;
 use crate::payload::Payload;
 use crate::sid::SidMap;
+use crate::socket::adapter::{Adapter, AdapterFactory, LocalNamespace};
 use crate::socket::in_order::BoxFuture;
 use crate::socket::{DisconnectReason, Socket};
 use crate::sync::{read, write};

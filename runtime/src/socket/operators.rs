@@ -8,12 +8,12 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::Sid;
-use crate::adapter::SocketInfo;
-use crate::adapter::{BroadcastOptions, BroadcastPacket, Room};
 use crate::error::ClusterResult;
 use crate::error::SendError;
 use crate::schema::{self, Untyped};
 use crate::socket::ack::AckStream;
+use crate::socket::adapter::SocketInfo;
+use crate::socket::adapter::{BroadcastOptions, BroadcastPacket, Room};
 use crate::socket::namespace::Namespace;
 use crate::socket::remote_socket::RemoteSocket;
 use crate::socketio::packet;

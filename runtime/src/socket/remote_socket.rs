@@ -6,9 +6,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::Sid;
-use crate::adapter::{HandshakeData, Room, SocketInfo};
 use crate::error::SendError;
 use crate::schema::{self, Untyped};
+use crate::socket::adapter::{HandshakeData, Room, SocketInfo};
 use crate::socket::operators::{BroadcastOperator, IntoRooms};
 
 /// A socket of this server or of another one of the cluster, from

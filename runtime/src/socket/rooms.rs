@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, SeqAccess, Visitor};
 
-use crate::adapter::Room;
+use crate::socket::adapter::Room;
 use crate::socket::operators::IntoRooms;
 
 /// A payload argument naming rooms as socket.io clients send them: `"lobby"` or

@@ -8,17 +8,18 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::super::LocalAdapter;
 use super::super::wire::WireBroadcast;
-use super::super::{
-    Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalAdapter, LocalNamespace, Room,
-    SocketInfo, room_names,
-};
 use super::{Answers, Redis, request};
 use crate::Sid;
 use crate::error::ClusterResult;
 use crate::error::SendError;
 use crate::payload::Payload;
 use crate::socket::ack::AckStream;
+use crate::socket::adapter::{
+    Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalNamespace, Room, SocketInfo,
+    room_names,
+};
 use crate::sync::write;
 
 /// The adapter of one namespace: the in-memory rooms of this server, and the cluster through

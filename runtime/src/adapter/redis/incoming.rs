@@ -8,11 +8,12 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
+use super::super::LocalAdapter;
 use super::super::wire::{WireAckRequest, WireBroadcast, encode_ack_response};
-use super::super::{Adapter, BroadcastOptions, BroadcastPacket, LocalAdapter, Room, room_names};
 use super::{Shared, request};
 use crate::SocketIo;
 use crate::payload::Payload;
+use crate::socket::adapter::{Adapter, BroadcastOptions, BroadcastPacket, Room, room_names};
 use crate::socketio::packet::{self, Args};
 use crate::sync::read;
 

@@ -22,11 +22,12 @@ use tokio::sync::{mpsc, watch};
 
 pub use adapter::RedisAdapter;
 
+use super::LocalAdapter;
 use super::wire::{WireBroadcast, decode_ack_response, encode_ack_request};
-use super::{LocalAdapter, LocalNamespace};
 use crate::Sid;
 use crate::error::{ClusterResult, Incomplete};
 use crate::payload::Payload;
+use crate::socket::adapter::LocalNamespace;
 use crate::sync::lock;
 
 /// How many messages may wait to be published before new ones are dropped (and logged).

@@ -15,10 +15,10 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::super::room_names;
 use super::{Redis, Subscription, reconnect_subscriber};
 use crate::payload::Payload;
 use crate::server::{Shared, SocketIo};
+use crate::socket::adapter::room_names;
 use crate::socketio::packet::Args;
 
 /// Messages larger than this are dropped (logged) without being parsed.
