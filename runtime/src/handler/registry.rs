@@ -273,7 +273,6 @@ impl NamespaceBuilder {
     ) -> Arc<Namespace> {
         let path: Arc<str> = self.path.into();
         let handlers = Handlers {
-            path: path.clone(),
             connect: self.connect.map(|h| h.value),
             disconnect: self.disconnect.map(|h| h.value),
             events: self
@@ -300,7 +299,6 @@ impl fmt::Debug for NamespaceBuilder {
 /// A namespace's handlers at run time. The table never changes after the server is built, so
 /// dispatching an event takes no lock.
 struct Handlers {
-    path: Arc<str>,
     connect: Option<BoxedHandler<ConnectContext>>,
     disconnect: Option<BoxedHandler<DisconnectContext>>,
     /// Looked up by the name in each event; only the server's handlers are ever inserted,
@@ -313,15 +311,15 @@ struct Handlers {
 impl Handlers {
     /// Starts a handler in order, reporting its error to the error handler.
     fn run(&self, socket: &Socket, running: BoxFuture<Result<(), HandlerError>>) {
+        // Only an error handler is carried along; the namespace's name is the socket's.
         let error = self.error.clone();
-        let path = self.path.clone();
         let socket = socket.clone();
         start_in_order(async move {
             if let Err(failure) = running.await {
                 match &error {
                     Some(handler) => handler(&socket, failure),
                     None => {
-                        tracing::warn!(namespace = %path, sid = %socket.id(), error = %failure, "handler error")
+                        tracing::warn!(namespace = %socket.namespace(), sid = %socket.id(), error = %failure, "handler error")
                     }
                 }
             }
@@ -341,7 +339,7 @@ impl Dispatch for Handlers {
 
     fn event(&self, socket: &Socket, event: String, payload: Payload, ack_id: Option<u64>) {
         let Some(handler) = self.events.get(&event).or(self.any.as_ref()) else {
-            tracing::debug!(namespace = %self.path, %event, "no handler for event");
+            tracing::debug!(namespace = %socket.namespace(), %event, "no handler for event");
             return;
         };
         let lent = (!payload.attachments().is_empty()).then(|| payload.0.clone());

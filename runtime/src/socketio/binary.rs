@@ -586,6 +586,17 @@ impl<S: Serializer> MapOrKept<'_, S> {
     }
 }
 
+/// Whether a map key is `_placeholder`, told without allocating: the key is written as JSON
+/// into a small buffer, which any longer key overflows.
+fn is_placeholder_key<T: Serialize + ?Sized>(key: &T) -> bool {
+    const KEY: &[u8] = br#""_placeholder""#;
+    let mut buffer = [0u8; KEY.len()];
+    let mut cursor = std::io::Cursor::new(&mut buffer[..]);
+    let fits = serde_json::to_writer(&mut cursor, key).is_ok();
+    let written = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
+    fits && buffer.get(..written) == Some(KEY)
+}
+
 /// A key or value as JSON, for a held map.
 fn held<T: Serialize + ?Sized, E: ser::Error>(value: &T) -> Result<Value, E> {
     serde_json::to_value(value).map_err(E::custom)
@@ -597,10 +608,8 @@ impl<S: Serializer> ser::SerializeMap for MapOrKept<'_, S> {
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), S::Error> {
         if let Self::Held { entries, .. } = self {
-            let key = held(key)?;
-            let may_be_kept = !entries.is_empty() || key == "_placeholder";
-            if may_be_kept {
-                entries.push((key, Value::Null));
+            if !entries.is_empty() || is_placeholder_key(key) {
+                entries.push((held(key)?, Value::Null));
                 return Ok(());
             }
             self.write_through()?;
@@ -712,7 +721,15 @@ mod tests {
     use serde::Serialize;
     use serde_json::{Value, json};
 
-    use super::{placeholder_index, write_arg_array};
+    use super::{is_placeholder_key, placeholder_index, write_arg_array};
+
+    #[test]
+    fn only_the_placeholder_key_is_held_back() {
+        assert!(is_placeholder_key("_placeholder"));
+        assert!(!is_placeholder_key("_placeholder_longer"));
+        assert!(!is_placeholder_key("_place"));
+        assert!(!is_placeholder_key(&7));
+    }
 
     /// A `serde_bytes`-style borrowed byte string.
     struct Raw<'a>(&'a [u8]);
