@@ -61,7 +61,7 @@ pub use extensions::Session;
 pub use handler::error::HandlerError;
 pub use handler::extract::{
     AnswerContext, ConnectContext, DisconnectContext, Event, EventContext, FromContext,
-    HandlerContext, SocketContext, State, TryData,
+    HandlerContext, Recovered, SocketContext, State, TryData,
 };
 pub use handler::registry::NamespaceBuilder;
 pub use handler::{Ack, Handler, HandlerOutput, IntoAck, IntoHandlerError, IntoRefusal};
@@ -79,6 +79,7 @@ pub use socket::adapter::{
 };
 pub use socket::data::SocketData;
 pub use socket::operators::{BroadcastOperator, IntoRooms};
+pub use socket::recovery::{ConnectionStateRecovery, SavedSession};
 pub use socket::remote_socket::RemoteSocket;
 pub use socket::rooms::Rooms;
 pub use socket::session_state::SessionState;

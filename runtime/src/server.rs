@@ -32,11 +32,13 @@ use crate::socket::adapter::{AdapterFactory, BroadcastOptions, LocalNamespace, R
 use crate::socket::connection::{Dispatcher, Namespaces};
 use crate::socket::namespace::Namespace;
 use crate::socket::operators::{BroadcastOperator, IntoRooms};
+use crate::socket::recovery::ConnectionStateRecovery;
 
 /// Socket.IO settings beyond Engine.IO's.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub(crate) ack_timeout: Duration,
+    pub(crate) recovery: Option<ConnectionStateRecovery>,
     pub(crate) connect_timeout: Duration,
     pub(crate) max_attachments: usize,
 }
@@ -101,6 +103,7 @@ impl SocketIo {
             engine,
             config: Config {
                 ack_timeout: Duration::from_secs(10),
+                recovery: None,
                 connect_timeout: Duration::from_secs(45),
                 max_attachments: 10,
             },
@@ -484,6 +487,27 @@ impl SocketIoBuilder {
         self
     }
 
+    /// Turns on connection state recovery (off by default): a client 4.6+ that loses its
+    /// connection and comes back in time gets its socket back, with its id, rooms, data and
+    /// every event it missed. See [`ConnectionStateRecovery`] for what is kept and the
+    /// limits. The in-memory adapter keeps it on this server; the classic Redis adapter, for
+    /// clients that come back to the same server.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ferrio::{ConnectionStateRecovery, SocketIo};
+    ///
+    /// let io = SocketIo::builder()
+    ///     .connection_state_recovery(ConnectionStateRecovery::default())
+    ///     .build();
+    /// # let _ = io;
+    /// ```
+    pub fn connection_state_recovery(mut self, recovery: ConnectionStateRecovery) -> Self {
+        self.config.recovery = Some(recovery);
+        self
+    }
+
     /// How many binary attachments one packet may carry (10).
     pub fn max_attachments(mut self, count: usize) -> Self {
         self.config.max_attachments = count;
@@ -689,6 +713,7 @@ impl SocketIoBuilder {
                             adapter.as_ref(),
                             default_error.clone(),
                             config.ack_timeout,
+                            config.recovery,
                         );
                         (path, built)
                     })

@@ -3,20 +3,27 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
+use super::recovery::MemoryRecovery;
 use crate::Sid;
-use crate::error::ClusterResult;
+use crate::error::{ClusterResult, SendError};
 use crate::sid::{SidMap, SidSet};
-use crate::socket::adapter::{Adapter, AdapterFuture, BroadcastOptions, LocalNamespace, Room};
+use crate::socket::adapter::{
+    Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalNamespace, Room,
+};
+use crate::socket::recovery::SavedSession;
 use crate::sync::{read, write};
 
 /// The default adapter: rooms and broadcasts among the sockets of this server.
 ///
 /// Room membership sits behind one read-write lock per namespace; a broadcast takes the read
-/// lock once to select its sockets, then delivers the shared packet outside it.
+/// lock once to select its sockets, then delivers the shared packet outside it. When the
+/// server recovers connections, it also keeps the sessions of disconnected sockets and the
+/// namespace's last events, in memory.
 #[derive(Debug)]
 pub struct LocalAdapter {
     namespace: LocalNamespace,
     index: RwLock<Index>,
+    recovery: Option<MemoryRecovery>,
 }
 
 #[derive(Debug, Default)]
@@ -29,6 +36,7 @@ impl LocalAdapter {
     /// Creates the adapter of a namespace.
     pub fn new(namespace: LocalNamespace) -> Self {
         Self {
+            recovery: namespace.recovery().copied().map(MemoryRecovery::new),
             namespace,
             index: RwLock::new(Index::default()),
         }
@@ -144,5 +152,48 @@ impl Adapter for LocalAdapter {
 
     fn all_rooms(&self) -> AdapterFuture<'_, ClusterResult<HashSet<Room>>> {
         Box::pin(std::future::ready(Ok(self.rooms().into_iter().collect())))
+    }
+
+    /// Numbers and keeps the event when the server recovers connections, then delivers it.
+    fn broadcast(
+        &self,
+        packet: &BroadcastPacket,
+        options: &BroadcastOptions,
+    ) -> Result<(), SendError> {
+        let stamped;
+        let packet = match &self.recovery {
+            Some(recovery) => {
+                stamped = recovery.keep(packet, options);
+                &stamped
+            }
+            None => packet,
+        };
+        self.namespace.deliver(&self.select(options), packet)
+    }
+
+    fn persist_session(&self, session: SavedSession) {
+        if let Some(recovery) = &self.recovery {
+            recovery.persist(session);
+        }
+    }
+
+    fn take_session(&self, pid: Sid, offset: &str) -> AdapterFuture<'_, Option<SavedSession>> {
+        let session = self
+            .recovery
+            .as_ref()
+            .and_then(|recovery| recovery.take(pid, offset));
+        Box::pin(std::future::ready(session))
+    }
+
+    fn missed_packets<'a>(
+        &'a self,
+        session: &'a SavedSession,
+        offset: &'a str,
+    ) -> AdapterFuture<'a, Option<Vec<BroadcastPacket>>> {
+        let missed = self
+            .recovery
+            .as_ref()
+            .and_then(|recovery| recovery.missed(session, offset));
+        Box::pin(std::future::ready(missed))
     }
 }

@@ -3,6 +3,7 @@
 //! socket layer ([`crate::socket::adapter`]).
 
 mod local;
+mod recovery;
 #[cfg(feature = "redis")]
 mod redis;
 // The wire format of Node's Redis adapter: the Redis adapter (feature `redis`) builds on it.

@@ -325,6 +325,32 @@ where
     }
 }
 
+/// Whether the socket came back through connection state recovery
+/// ([`Socket::recovered`](crate::Socket::recovered)), in any handler that has a socket.
+///
+/// # Examples
+///
+/// ```
+/// use ferrio::prelude::*;
+/// use ferrio::Recovered;
+///
+/// #[on("connect")]
+/// fn connect(socket: Socket, Recovered(recovered): Recovered) {
+///     if !recovered {
+///         socket.join("lobby");
+///         let _ = socket.emit("welcome", ());
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recovered(pub bool);
+
+impl<C: SocketContext> FromContext<C> for Recovered {
+    fn from_context(context: &C, _: usize) -> Result<Self, BoxError> {
+        Ok(Recovered(context.socket().recovered()))
+    }
+}
+
 /// The next argument of an event, or why it did not deserialize: the handler runs either
 /// way.
 ///

@@ -20,6 +20,7 @@ use crate::payload::Payload;
 use crate::socket::adapter::AdapterFactory;
 use crate::socket::in_order::start_in_order;
 use crate::socket::namespace::{Dispatch, Namespace};
+use crate::socket::recovery::ConnectionStateRecovery;
 use crate::socket::{DisconnectReason, Socket};
 use crate::socketio::lent;
 
@@ -270,6 +271,7 @@ impl NamespaceBuilder {
         adapter: &dyn AdapterFactory,
         default_error: Option<ErrorHandler>,
         ack_timeout: Duration,
+        recovery: Option<ConnectionStateRecovery>,
     ) -> Arc<Namespace> {
         let path: Arc<str> = self.path.into();
         let handlers = Handlers {
@@ -283,7 +285,14 @@ impl NamespaceBuilder {
             any: self.any.map(|h| h.value),
             error: self.error.map(|h| h.value).or(default_error),
         };
-        Namespace::new(path, Box::new(handlers), adapter, ack_timeout, server)
+        Namespace::new(
+            path,
+            Box::new(handlers),
+            adapter,
+            ack_timeout,
+            recovery,
+            server,
+        )
     }
 }
 

@@ -18,6 +18,8 @@ use crate::error::{ClusterResult, SendError};
 use crate::payload::Payload;
 use crate::socket::ack::AckStream;
 use crate::socket::namespace::Namespace;
+use crate::socket::recovery::{ConnectionStateRecovery, Offset, SavedSession};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// A room name. Every socket is in the room named by its own id.
 pub type Room = Arc<str>;
@@ -56,9 +58,21 @@ pub struct BroadcastOptions {
 /// # Ok::<_, Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct BroadcastPacket(pub(crate) Frame);
+pub struct BroadcastPacket {
+    pub(crate) frame: Frame,
+    /// Where the event sits in its namespace's order, once an adapter that recovers
+    /// connections stamped it.
+    offset: Option<Offset>,
+}
 
 impl BroadcastPacket {
+    pub(crate) fn from_frame(frame: Frame) -> Self {
+        Self {
+            frame,
+            offset: None,
+        }
+    }
+
     /// Encodes an event of a namespace (a tuple is several arguments, `()` none).
     ///
     /// # Errors
@@ -67,12 +81,56 @@ impl BroadcastPacket {
     pub fn new<T: Serialize>(namespace: &str, event: &str, args: T) -> Result<Self, SendError> {
         SendError::check_event_name(event)?;
         let encoded = crate::socketio::packet::encode_event(namespace, event, &args, None)?;
-        Ok(Self(encoded.into()))
+        Ok(Self::from_frame(encoded.into()))
+    }
+
+    /// The same event with an offset as its last argument, for connection state recovery:
+    /// the client echoes the last offset it received when it reconnects. An offset is a
+    /// number (`"42"`) or a Redis Streams entry id (`"1700000000000-3"`); `None` for any other
+    /// text, or a packet that is no event.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let packet = ferrio::BroadcastPacket::new("/", "news", "hi")?;
+    /// let stamped = packet.with_offset("1700000000000-3").expect("an offset");
+    /// assert_eq!(stamped.text(), r#"2["news","hi","1700000000000-3"]"#);
+    /// assert!(packet.with_offset("1; DROP").is_none());
+    /// # Ok::<_, ferrio::SendError>(())
+    /// ```
+    pub fn with_offset(&self, offset: &str) -> Option<Self> {
+        let parsed: Offset = offset.parse().ok()?;
+        let stamp = |text: &Utf8Bytes| {
+            // An event's text ends with its argument array; the offset goes last in it. Its
+            // characters (digits, `-`) need no escaping.
+            let open = text.as_str().strip_suffix(']')?;
+            let mut stamped = String::with_capacity(text.len() + offset.len() + 3);
+            stamped.push_str(open);
+            stamped.push_str(",\"");
+            stamped.push_str(offset);
+            stamped.push_str("\"]");
+            Some(Utf8Bytes::from(stamped))
+        };
+        let frame = match &self.frame {
+            Frame::Text(text) => Frame::Text(stamp(text)?),
+            Frame::TextWithBinary(text, attachments) => {
+                Frame::TextWithBinary(stamp(text)?, attachments.clone())
+            }
+            _ => return None,
+        };
+        Some(Self {
+            frame,
+            offset: Some(parsed),
+        })
+    }
+
+    pub(crate) fn offset(&self) -> Option<Offset> {
+        self.offset
     }
 
     /// The Socket.IO packet as text (`2[..]`, or `5N-[..]` with binary), as it goes out.
     pub fn text(&self) -> &str {
-        let text = match &self.0 {
+        let text = match &self.frame {
             Frame::Text(text) | Frame::TextWithBinary(text, _) => text.as_str(),
             _ => "",
         };
@@ -82,7 +140,7 @@ impl BroadcastPacket {
 
     /// The binary attachments, in placeholder order.
     pub fn attachments(&self) -> &[bytes::Bytes] {
-        match &self.0 {
+        match &self.frame {
             Frame::TextWithBinary(_, attachments) => attachments,
             _ => &[],
         }
@@ -214,6 +272,47 @@ pub trait Adapter: Send + Sync + 'static {
     ) -> AdapterFuture<'_, ClusterResult<Vec<serde_json::Value>>> {
         let _ = (event, args);
         Box::pin(std::future::ready(Ok(Vec::new())))
+    }
+    /// Delivers an event emitted to one socket of this server: [`Socket::emit`](crate::Socket)
+    /// when the server recovers connections, so that the event is kept and numbered as a
+    /// broadcast is. The default broadcasts it to the socket's own room, on this server.
+    ///
+    /// # Errors
+    ///
+    /// As [`broadcast`](Self::broadcast).
+    fn emit_to_socket(&self, sid: Sid, packet: &BroadcastPacket) -> Result<(), SendError> {
+        let mut options = BroadcastOptions {
+            local: true,
+            ..BroadcastOptions::default()
+        };
+        options.rooms.insert(Room::from(sid.as_str()));
+        self.broadcast(packet, &options)
+    }
+
+    /// Keeps the session of a socket whose connection was lost, for connection state
+    /// recovery. The default keeps nothing: its sockets never recover.
+    fn persist_session(&self, session: SavedSession) {
+        let _ = session;
+    }
+
+    /// Takes back the session `pid` names, if it is kept, has not expired, and every event
+    /// emitted after `offset` is still kept; after this call it is kept no longer, whatever
+    /// the answer. The default keeps none.
+    fn take_session(&self, pid: Sid, offset: &str) -> AdapterFuture<'_, Option<SavedSession>> {
+        let _ = (pid, offset);
+        Box::pin(std::future::ready(None))
+    }
+
+    /// The events emitted to the session's rooms after `offset`, oldest first, each stamped
+    /// with its own offset ([`BroadcastPacket::with_offset`]); `None` when some of them are no
+    /// longer kept. The default keeps none.
+    fn missed_packets<'a>(
+        &'a self,
+        session: &'a SavedSession,
+        offset: &'a str,
+    ) -> AdapterFuture<'a, Option<Vec<BroadcastPacket>>> {
+        let _ = (session, offset);
+        Box::pin(std::future::ready(None))
     }
 }
 
@@ -362,16 +461,31 @@ where
 pub struct LocalNamespace {
     namespace: Weak<Namespace>,
     path: Arc<str>,
+    recovery: Option<ConnectionStateRecovery>,
 }
 
 impl LocalNamespace {
-    pub(crate) fn new(namespace: Weak<Namespace>, path: Arc<str>) -> Self {
-        Self { namespace, path }
+    pub(crate) fn new(
+        namespace: Weak<Namespace>,
+        path: Arc<str>,
+        recovery: Option<ConnectionStateRecovery>,
+    ) -> Self {
+        Self {
+            namespace,
+            path,
+            recovery,
+        }
     }
 
     /// The namespace's path, such as `/` or `/chat`.
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The server's connection state recovery setting, when it recovers connections: an
+    /// adapter that supports it then keeps sessions and events within these limits.
+    pub fn recovery(&self) -> Option<&ConnectionStateRecovery> {
+        self.recovery.as_ref()
     }
 
     pub(crate) fn get(&self) -> Option<Arc<Namespace>> {
@@ -387,7 +501,7 @@ impl LocalNamespace {
     pub fn deliver(&self, sids: &[Sid], packet: &BroadcastPacket) -> Result<(), SendError> {
         let namespace = self.get().ok_or_else(SendError::closed)?;
         namespace.with_sockets(sids, |socket| {
-            let _ = socket.send_packet(packet.0.clone());
+            let _ = socket.send_broadcast(packet);
         });
         Ok(())
     }
@@ -406,7 +520,7 @@ impl LocalNamespace {
             namespace.with_sockets(sids, |socket| {
                 acks.push(
                     socket.id(),
-                    socket.send_with_ack_id(packet.0.clone(), ack_id),
+                    socket.send_with_ack_id(packet.frame.clone(), ack_id),
                 );
             });
         }

@@ -13,6 +13,7 @@ use crate::error::ConnectError;
 use crate::payload::Payload;
 use crate::socket::in_order::start_in_order;
 use crate::socket::namespace::Namespace;
+use crate::socket::recovery::{Claim, Replay};
 use crate::socket::{DisconnectReason, Socket};
 use crate::socketio::packet::{self, Body, Decoded, Packet, PartialPacket};
 use crate::sync::lock;
@@ -33,6 +34,19 @@ impl Connection {
 
     pub(crate) fn remove(&self, namespace: &str) {
         lock(&self.sockets).remove(namespace);
+    }
+
+    /// Puts `new` in the place of `old` in its namespace; `false` when `old` is no longer
+    /// there (the connection closed).
+    pub(crate) fn replace(&self, namespace: &str, old: &Socket, new: Socket) -> bool {
+        let mut sockets = lock(&self.sockets);
+        match sockets.get_mut(namespace) {
+            Some(socket) if socket == old => {
+                *socket = new;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The connection's sockets, one per namespace it joined.
@@ -156,18 +170,34 @@ impl Dispatcher {
             refuse(session, &path, &ConnectError::new("Invalid namespace"));
             return;
         };
-        let auth = auth.unwrap_or_else(|| serde_json::Value::Object(Default::default()));
+        let mut auth = auth.unwrap_or_else(|| serde_json::Value::Object(Default::default()));
+        let claim = match namespace.recovery {
+            Some(_) if session.protocol() == ProtocolVersion::V4 => Claim::take(&mut auth),
+            _ => None,
+        };
         let socket = Socket::new(namespace.clone(), session.clone(), auth.clone());
         lock(&session.data().sockets).insert(path.clone(), socket.clone());
         let session = session.clone();
         start_in_order(async move {
-            let outcome = match namespace.handlers.connect(&socket, auth) {
+            let (socket, replay) = match claim {
+                Some(claim) => claim.resume(&session, &path, socket).await,
+                None => (socket, Replay::default()),
+            };
+            let skip_handler = socket.recovered()
+                && namespace
+                    .recovery
+                    .is_some_and(|recovery| recovery.skip_connect_handler);
+            let connecting = match skip_handler {
+                true => None,
+                false => namespace.handlers.connect(&socket, auth),
+            };
+            let outcome = match connecting {
                 Some(connecting) => connecting.await,
                 None => Ok(()),
             };
             match outcome {
                 Ok(()) => {
-                    if socket.confirm().is_err() {
+                    if socket.confirm(replay).is_err() {
                         socket.close(DisconnectReason::SlowClient);
                     }
                 }

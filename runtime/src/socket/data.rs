@@ -144,6 +144,14 @@ impl DataSlot {
 
     /// The data as JSON, for the cluster: `{}` when there is none (as Node's empty
     /// `socket.data`), and `null`, logged, when it does not serialize.
+    /// Puts back the data a recovered socket had, as the cluster saw it (`{}` is none).
+    pub(crate) fn restore(&self, data: &Value) {
+        let empty = data.is_null() || data.as_object().is_some_and(serde_json::Map::is_empty);
+        if !empty {
+            self.set(data.clone());
+        }
+    }
+
     pub(crate) fn to_json(&self) -> Value {
         match lock(&self.0).as_ref() {
             None => Value::Object(serde_json::Map::new()),

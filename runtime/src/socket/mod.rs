@@ -10,6 +10,7 @@ pub(crate) mod data;
 pub(crate) mod in_order;
 pub(crate) mod namespace;
 pub(crate) mod operators;
+pub(crate) mod recovery;
 pub(crate) mod remote_socket;
 pub(crate) mod rooms;
 pub(crate) mod session_state;
@@ -29,11 +30,12 @@ use crate::extensions::Session;
 use crate::payload::Payload;
 use crate::schema::{self, Untyped};
 use crate::socket::ack::{AckWaiter, PendingAcks};
-use crate::socket::adapter::{BroadcastOptions, Room};
+use crate::socket::adapter::{BroadcastOptions, BroadcastPacket, Room};
 use crate::socket::connection::Connection;
 use crate::socket::data::{DataSlot, SocketData};
 use crate::socket::namespace::Namespace;
 use crate::socket::operators::{BroadcastOperator, IntoRooms};
+use crate::socket::recovery::{Offset, Replay, SavedSession, is_recoverable};
 use crate::socketio::packet;
 use crate::sync::lock;
 use crate::{Sid, Transport};
@@ -134,6 +136,11 @@ impl<N> Clone for Socket<N> {
 
 struct Inner {
     id: Sid,
+    /// The private id a client presents to recover the socket, when the server recovers
+    /// connections and the client can.
+    pid: Option<Sid>,
+    /// Whether the socket is one that came back, with its state.
+    recovered: bool,
     namespace: Arc<Namespace>,
     connection: Arc<engineio::Session<Connection>>,
     auth: Value,
@@ -142,8 +149,9 @@ struct Inner {
     data: DataSlot,
     connected: AtomicBool,
     closed: AtomicBool,
-    /// Emits made by the connect handler, sent right after the connection is confirmed.
-    before_connect: Mutex<Vec<Frame>>,
+    /// What reached the socket before its connection was confirmed (the connect handler's
+    /// emits, and broadcasts to a socket being recovered), with each event's offset.
+    before_connect: Mutex<Vec<(Frame, Option<Offset>)>>,
 }
 
 impl<N> Socket<N> {
@@ -189,6 +197,22 @@ impl<N> Socket<N> {
     /// The transport the connection uses now.
     pub fn transport(&self) -> Transport {
         self.inner.connection.transport()
+    }
+
+    /// Whether this socket came back through connection state recovery, with its id, rooms,
+    /// data and the events it missed (socket.io's `socket.recovered`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn f(socket: ferrio::Socket) {
+    /// if !socket.recovered() {
+    ///     socket.join("lobby");
+    /// }
+    /// # }
+    /// ```
+    pub fn recovered(&self) -> bool {
+        self.inner.recovered
     }
 
     /// Whether the socket is still connected.
@@ -324,8 +348,40 @@ impl Socket<Untyped> {
             ProtocolVersion::V3 if &*namespace.path == "/" => connection.sid(),
             _ => Sid::random(),
         };
+        // Only the socket.io client 4.x can come back.
+        let recovers = namespace.recovery.is_some() && connection.protocol() == ProtocolVersion::V4;
+        let pid = recovers.then(Sid::random);
+        Self::with_identity(namespace, connection, auth, id, pid, false)
+    }
+
+    /// The socket a kept session comes back as, on this connection: its ids and data. It
+    /// joins its rooms when it [enters](Self::enter) the namespace.
+    pub(crate) fn resumed(&self, session: &SavedSession) -> Self {
+        let inner = &self.inner;
+        let socket = Self::with_identity(
+            inner.namespace.clone(),
+            inner.connection.clone(),
+            inner.auth.clone(),
+            session.sid,
+            Some(session.pid),
+            true,
+        );
+        socket.inner.data.restore(&session.data);
+        socket
+    }
+
+    fn with_identity(
+        namespace: Arc<Namespace>,
+        connection: Arc<engineio::Session<Connection>>,
+        auth: Value,
+        id: Sid,
+        pid: Option<Sid>,
+        recovered: bool,
+    ) -> Self {
         Self::from_inner(Arc::new(Inner {
             id,
+            pid,
+            recovered,
             namespace,
             connection,
             auth,
@@ -359,7 +415,24 @@ impl Socket<Untyped> {
     pub fn emit<T: Serialize>(&self, event: &str, args: T) -> Result<(), SendError> {
         SendError::check_event_name(event)?;
         let encoded = packet::encode_event(self.namespace(), event, &args, None)?;
-        self.send_packet(encoded.into())
+        self.send_event(encoded.into())
+    }
+
+    /// Sends an event that asks for no acknowledgement. When the socket can be recovered it
+    /// goes through the adapter, which numbers and keeps it for the socket's return, unless
+    /// the socket is still connecting afresh (its connect handler's emits are held for it).
+    pub(crate) fn send_event(&self, frame: Frame) -> Result<(), SendError> {
+        let entered = self.inner.recovered || self.inner.connected.load(Ordering::Acquire);
+        if self.inner.pid.is_none() || !entered {
+            return self.send_packet(frame);
+        }
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(SendError::closed());
+        }
+        self.inner
+            .namespace
+            .adapter
+            .emit_to_socket(self.id(), &BroadcastPacket::from_frame(frame))
     }
 
     /// Sends a `message` event, which the client receives with `socket.on('message')`.
@@ -429,6 +502,15 @@ impl Socket<Untyped> {
 
     /// Queues a packet, or holds it until the connection is confirmed.
     pub(crate) fn send_packet(&self, frame: Frame) -> Result<(), SendError> {
+        self.queue(frame, None)
+    }
+
+    /// Queues a broadcast, or holds it, with its offset, until the connection is confirmed.
+    pub(crate) fn send_broadcast(&self, packet: &BroadcastPacket) -> Result<(), SendError> {
+        self.queue(packet.frame.clone(), packet.offset())
+    }
+
+    fn queue(&self, frame: Frame, offset: Option<Offset>) -> Result<(), SendError> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(SendError::closed());
         }
@@ -440,7 +522,7 @@ impl Socket<Untyped> {
                     tracing::warn!(sid = %self.id(), "connect handler emitted more than the queue holds");
                     return Err(SendError::slow_client());
                 }
-                held.push(frame);
+                held.push((frame, offset));
                 return Ok(());
             }
         }
@@ -464,25 +546,57 @@ impl Socket<Untyped> {
         self.inner.acks.forget(id);
     }
 
-    /// Confirms the connection: joins its own room, sends CONNECT, then what the connect
-    /// handler emitted.
-    pub(crate) fn confirm(&self) -> Result<(), SendError> {
+    /// Enters the namespace: from now on its rooms' broadcasts reach the socket (held until
+    /// it is confirmed). Fails, leaving it again, if the connection closed meanwhile.
+    pub(crate) fn enter(&self, rooms: &[Room]) -> Result<(), SendError> {
         let namespace = &self.inner.namespace;
         namespace.insert(self.clone());
-        namespace
-            .adapter
-            .add_all(self.id(), &[Room::from(self.id().as_str())]);
+        namespace.adapter.add_all(self.id(), rooms);
+        // Checked after entering: a close that ran before this left nothing to remove.
+        if self.inner.closed.load(Ordering::Acquire) {
+            self.exit();
+            return Err(SendError::closed());
+        }
+        Ok(())
+    }
+
+    /// Leaves the namespace and every room.
+    fn exit(&self) {
+        let namespace = &self.inner.namespace;
+        namespace.adapter.del_all(self.id());
+        namespace.remove(self.id());
+    }
+
+    /// Drops a socket being recovered that cannot be: nothing of it ran, nothing is told.
+    pub(crate) fn abandon(&self) {
+        self.inner.closed.store(true, Ordering::Release);
+        self.exit();
+    }
+
+    /// Confirms the connection: joins its own room (a recovered socket is in its rooms
+    /// already), sends CONNECT, then the events a recovered socket missed, then what was held.
+    pub(crate) fn confirm(&self, replay: Replay) -> Result<(), SendError> {
+        if !self.inner.recovered {
+            self.enter(&[Room::from(self.id().as_str())])?;
+        }
         let mut held = lock(&self.inner.before_connect);
         let connect = match self.inner.connection.protocol() {
-            ProtocolVersion::V4 => packet::encode_connect(self.namespace(), self.id().as_str()),
+            ProtocolVersion::V4 => {
+                let pid = self.inner.pid.as_ref().map(Sid::as_str);
+                packet::encode_connect(self.namespace(), self.id().as_str(), pid)
+            }
             ProtocolVersion::V3 => packet::encode_connect_v4(self.namespace()),
         };
-        self.inner
-            .connection
-            .send_frame(Frame::Text(connect.text))?;
+        let connection = &self.inner.connection;
+        connection.send_frame(Frame::Text(connect.text))?;
+        for missed in &replay.missed {
+            connection.send_frame(missed.frame.clone())?;
+        }
         // Taken, not drained: the list's memory goes with it rather than staying per socket.
-        for frame in std::mem::take(&mut *held) {
-            self.inner.connection.send_frame(frame)?;
+        for (frame, offset) in std::mem::take(&mut *held) {
+            if !replay.repeats(offset) {
+                connection.send_frame(frame)?;
+            }
         }
         self.inner.connected.store(true, Ordering::Release);
         Ok(())
@@ -511,8 +625,18 @@ impl Socket<Untyped> {
         }
         let namespace = &self.inner.namespace;
         let was_connected = self.inner.connected.load(Ordering::Acquire);
-        namespace.adapter.del_all(self.id());
-        namespace.remove(self.id());
+        if was_connected
+            && is_recoverable(reason)
+            && let Some(pid) = self.inner.pid
+        {
+            namespace.adapter.persist_session(SavedSession {
+                sid: self.id(),
+                pid,
+                rooms: self.rooms(),
+                data: self.inner.data.to_json(),
+            });
+        }
+        self.exit();
         self.inner.connection.data().remove(self.namespace());
         self.inner.acks.clear();
         tracing::debug!(namespace = %namespace.path, sid = %self.id(), %reason, "socket disconnected");
@@ -562,7 +686,7 @@ impl<N: schema::Namespace> Socket<N> {
         E::Ack: schema::NoAckExpected<E>,
     {
         let encoded = packet::encode_event(self.namespace(), E::NAME, &event, None)?;
-        self.untyped().send_packet(encoded.into())
+        self.untyped().send_event(encoded.into())
     }
 
     /// Emits an event whose acknowledgement the schema declares, and awaits it, typed, at

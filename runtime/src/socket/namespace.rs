@@ -15,6 +15,7 @@ use crate::payload::Payload;
 use crate::sid::SidMap;
 use crate::socket::adapter::{Adapter, AdapterFactory, LocalNamespace};
 use crate::socket::in_order::BoxFuture;
+use crate::socket::recovery::ConnectionStateRecovery;
 use crate::socket::{DisconnectReason, Socket};
 use crate::sync::{read, write};
 
@@ -39,6 +40,8 @@ pub(crate) struct Namespace {
     ack_ids: AtomicU64,
     /// The server's default acknowledgement timeout.
     pub(crate) ack_timeout: Duration,
+    /// Connection state recovery, when the server recovers connections.
+    pub(crate) recovery: Option<ConnectionStateRecovery>,
     /// The server the namespace belongs to, for the layer above, which knows its type.
     pub(crate) server: Weak<dyn Any + Send + Sync>,
 }
@@ -50,10 +53,12 @@ impl Namespace {
         handlers: Box<dyn Dispatch>,
         adapter: &dyn AdapterFactory,
         ack_timeout: Duration,
+        recovery: Option<ConnectionStateRecovery>,
         server: Weak<dyn Any + Send + Sync>,
     ) -> Arc<Self> {
         Arc::new_cyclic(|weak| Namespace {
-            adapter: adapter.create(LocalNamespace::new(weak.clone(), path.clone())),
+            adapter: adapter.create(LocalNamespace::new(weak.clone(), path.clone(), recovery)),
+            recovery,
             path,
             handlers,
             sockets: RwLock::new(SidMap::default()),

@@ -237,7 +237,7 @@ impl BroadcastOperator<Untyped> {
         let encoded = packet::encode_event(&self.namespace.path, event, &args, None)?;
         self.namespace
             .adapter
-            .broadcast(&BroadcastPacket(encoded.into()), &self.options)
+            .broadcast(&BroadcastPacket::from_frame(encoded.into()), &self.options)
     }
 
     /// Emits a `message` event to every addressed socket.
@@ -265,7 +265,7 @@ impl BroadcastOperator<Untyped> {
         let encoded = packet::encode_event(&self.namespace.path, event, &args, Some(id))?;
         let timeout = self.timeout.unwrap_or_else(|| self.namespace.ack_timeout);
         Ok(self.namespace.adapter.broadcast_with_ack(
-            BroadcastPacket(encoded.into()),
+            BroadcastPacket::from_frame(encoded.into()),
             id,
             &self.options,
             timeout,

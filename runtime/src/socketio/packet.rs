@@ -368,11 +368,16 @@ pub(crate) fn encode_ack<T: Serialize + ?Sized>(
     encode_args(ACK, namespace, Some(id), None, args)
 }
 
-/// Encodes the CONNECT reply: `40{"sid":"..."}` or `40/chat,{"sid":"..."}`.
-pub(crate) fn encode_connect(namespace: &str, sid: &str) -> Encoded {
-    let mut out = text_header(CONNECT, 0, namespace, None, sid.len() + 10);
+/// Encodes the CONNECT reply: `40{"sid":"..."}` or `40/chat,{"sid":"..."}`, with the private
+/// id of connection state recovery when there is one (`{"sid":"...","pid":"..."}`).
+pub(crate) fn encode_connect(namespace: &str, sid: &str, pid: Option<&str>) -> Encoded {
+    let mut out = text_header(CONNECT, 0, namespace, None, sid.len() + 40);
     out.push_str("{\"sid\":");
     push_json_str(&mut out, sid);
+    if let Some(pid) = pid {
+        out.push_str(",\"pid\":");
+        push_json_str(&mut out, pid);
+    }
     out.push('}');
     text_only(out.into())
 }
@@ -687,13 +692,15 @@ mod tests {
 
     #[test]
     fn encode_connect_replies() {
-        let e = encode_connect("/", "wZX3oN0bSVIhsaknAAAI");
+        let e = encode_connect("/", "wZX3oN0bSVIhsaknAAAI", None);
         assert_eq!(e.text, r#"40{"sid":"wZX3oN0bSVIhsaknAAAI"}"#);
         assert!(e.attachments.is_empty());
-        let e = encode_connect("/admin", "abc");
+        let e = encode_connect("/admin", "abc", None);
         assert_eq!(e.text, r#"40/admin,{"sid":"abc"}"#);
-        let e = encode_connect("/", "a\"\\\u{0}");
+        let e = encode_connect("/", "a\"\\\u{0}", None);
         assert_eq!(e.text, r#"40{"sid":"a\"\\\u0000"}"#);
+        let e = encode_connect("/chat", "abc", Some("xyz"));
+        assert_eq!(e.text, r#"40/chat,{"sid":"abc","pid":"xyz"}"#);
     }
 
     #[test]
@@ -737,7 +744,7 @@ mod tests {
             "q\"b\\s/\u{1}\u{1f}\u{7f}\t\r\n\u{8}\u{c}",
             "\u{2028}",
         ] {
-            let sid = encode_connect("/", text);
+            let sid = encode_connect("/", text, None);
             let expected = ok(encode_connect_error("/", &json!({ "sid": text })));
             assert_eq!(&sid.text[2..], &expected.text[2..]);
         }

@@ -22,7 +22,12 @@
 //! prefix, `socket.io`),
 //! `PYTHON_QUEUE` (also deliver what python-socketio processes publish on that channel),
 //! `ADAPTER=external` (without Redis: rooms through the adapter of `ferrio_tests`, written
-//! against ferrio's public API alone).
+//! against ferrio's public API alone), `RECOVERY_MS` (turns on connection state recovery with
+//! that window; `RECOVERY_SKIP_CONNECT=1` skips the connect handler of recovered sockets,
+//! `RECOVERY_MAX_PACKETS` and `RECOVERY_MAX_SESSIONS` set its limits).
+//!
+//! `state` acknowledges `{sid, recovered, rooms, data, connects}`; `emit-self` ({event, count,
+//! delayMs}) emits to the socket from a task, after the delay.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,8 +36,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ferrio::{
-    Ack, AckSender, ConnectError, DisconnectReason, Event, Payload, Rooms, Sid, Socket, SocketData,
-    SocketIo, State, Transport,
+    Ack, AckSender, ConnectError, ConnectionStateRecovery, DisconnectReason, Event, Payload,
+    Recovered, Rooms, Sid, Socket, SocketData, SocketIo, State, Transport,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -40,6 +45,10 @@ use serde_json::{Value, json};
 /// The disconnect reason of every socket that left, by id.
 #[derive(Clone, Default)]
 struct Disconnects(Arc<Mutex<HashMap<String, DisconnectReason>>>);
+
+/// What `Recovered` said each time the connect handler ran, by socket id.
+#[derive(Clone, Default)]
+struct Connects(Arc<Mutex<HashMap<String, Vec<bool>>>>);
 
 /// A counter shared by every socket.
 #[derive(Clone, Default)]
@@ -135,14 +144,70 @@ struct Member {
     member: String,
 }
 
-async fn connect(auth: Token, data: SocketData<Member>) -> Result<(), ConnectError> {
+async fn connect(
+    socket: Socket,
+    auth: Token,
+    data: SocketData<Member>,
+    Recovered(recovered): Recovered,
+    State(connects): State<Connects>,
+) -> Result<(), ConnectError> {
+    if let Ok(mut connects) = connects.0.lock() {
+        connects
+            .entry(socket.id().to_string())
+            .or_default()
+            .push(recovered);
+    }
     if auth.token.as_deref() == Some("bad") {
         return Err(ConnectError::new("bad token").with_data(json!({ "code": 42 })));
     }
-    data.set(Member {
-        member: "ferrio".into(),
-    });
+    // A recovered socket has its data back.
+    if !recovered {
+        data.set(Member {
+            member: "ferrio".into(),
+        });
+    }
     Ok(())
+}
+
+/// What the server knows of the socket: `{sid, recovered, rooms, data, connects}`, the last
+/// being what `Recovered` said each time the connect handler ran for this id.
+async fn state(socket: Socket, data: SocketData<Value>, State(connects): State<Connects>) -> Value {
+    let runs = connects
+        .0
+        .lock()
+        .ok()
+        .and_then(|connects| connects.get(socket.id().as_str()).cloned())
+        .unwrap_or_default();
+    json!({
+        "sid": socket.id(),
+        "recovered": socket.recovered(),
+        "rooms": sorted(socket.rooms()),
+        "data": data.get(),
+        "connects": runs,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EmitSelf {
+    event: String,
+    count: u32,
+    #[serde(default)]
+    delay_ms: u64,
+}
+
+/// Emits `event` to this socket `count` times (argument: 0, 1, ..), after `delayMs`, from a
+/// task holding the socket: the emits of a socket that may have lost its connection meanwhile.
+async fn emit_self(socket: Socket, request: EmitSelf) -> &'static str {
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(request.delay_ms)).await;
+        for i in 0..request.count {
+            if let Err(error) = socket.emit(&request.event, i) {
+                eprintln!("emit-self: {error}");
+            }
+        }
+    });
+    "scheduled"
 }
 
 /// Replaces the socket's data with what the client sent.
@@ -529,6 +594,21 @@ async fn redis(url: &str) -> Result<ferrio::Redis, Box<dyn std::error::Error + S
     Ok(redis.connect().await?)
 }
 
+/// Connection state recovery for `RECOVERY_MS`, with `RECOVERY_SKIP_CONNECT`,
+/// `RECOVERY_MAX_PACKETS` and `RECOVERY_MAX_SESSIONS` when set.
+fn recovery(ms: &str) -> ConnectionStateRecovery {
+    let mut recovery = ConnectionStateRecovery::default()
+        .max_disconnection_duration(Duration::from_millis(ms.parse().unwrap_or(120_000)))
+        .skip_connect_handler(std::env::var("RECOVERY_SKIP_CONNECT").as_deref() == Ok("1"));
+    if let Ok(packets) = std::env::var("RECOVERY_MAX_PACKETS") {
+        recovery = recovery.max_packets(packets.parse().unwrap_or(10_000));
+    }
+    if let Ok(sessions) = std::env::var("RECOVERY_MAX_SESSIONS") {
+        recovery = recovery.max_sessions(sessions.parse().unwrap_or(100_000));
+    }
+    recovery
+}
+
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -572,6 +652,9 @@ async fn main() -> std::io::Result<()> {
     } else if std::env::var("ADAPTER").as_deref() == Ok("external") {
         builder = builder.adapter(ferrio_tests::external_adapter::ExternalAdapter::new);
     }
+    if let Ok(ms) = std::env::var("RECOVERY_MS") {
+        builder = builder.connection_state_recovery(recovery(&ms));
+    }
     let io = builder
         .ping_interval(Duration::from_millis(env_or("PING_INTERVAL_MS", 300)))
         .ping_timeout(Duration::from_millis(env_or("PING_TIMEOUT_MS", 200)))
@@ -584,6 +667,7 @@ async fn main() -> std::io::Result<()> {
             let _ = io.of("/").local().emit("announced", &payload);
         })
         .state(Disconnects::default())
+        .state(Connects::default())
         .state(SharedCount::default())
         .namespace("/", |ns| {
             ns.on_connect(connect)
@@ -616,6 +700,8 @@ async fn main() -> std::io::Result<()> {
                 .on("relay-value", relay_value)
                 .on("echo", echo)
                 .on("whoami", server_id)
+                .on("state", state)
+                .on("emit-self", emit_self)
                 .on("last-disconnect", last_disconnect)
                 .on("message", message)
                 .on_any(unknown)

@@ -20,6 +20,7 @@ use crate::socket::adapter::{
     Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, LocalNamespace, Room, SocketInfo,
     room_names,
 };
+use crate::socket::recovery::SavedSession;
 use crate::sync::write;
 
 /// The adapter of one namespace: the in-memory rooms of this server, and the cluster through
@@ -253,6 +254,24 @@ impl Adapter for RedisAdapter {
                 .collect();
             answers.result(data)
         })
+    }
+
+    /// The classic adapter keeps sessions on this server only: a client recovers when it comes
+    /// back to the same server (sticky sessions), as Node's classic adapter cannot at all.
+    fn persist_session(&self, session: SavedSession) {
+        self.local.persist_session(session);
+    }
+
+    fn take_session(&self, pid: Sid, offset: &str) -> AdapterFuture<'_, Option<SavedSession>> {
+        self.local.take_session(pid, offset)
+    }
+
+    fn missed_packets<'a>(
+        &'a self,
+        session: &'a SavedSession,
+        offset: &'a str,
+    ) -> AdapterFuture<'a, Option<Vec<BroadcastPacket>>> {
+        self.local.missed_packets(session, offset)
     }
 
     fn disconnect_sockets(&self, options: &BroadcastOptions, close: bool) {

@@ -86,7 +86,7 @@ fn to_local(
         except: broadcast.except.into_iter().map(Room::from).collect(),
         local: true,
     };
-    Some((BroadcastPacket(encoded.into()), options))
+    Some((BroadcastPacket::from_frame(encoded.into()), options))
 }
 
 fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
