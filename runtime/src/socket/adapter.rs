@@ -61,16 +61,14 @@ pub struct BroadcastOptions {
 pub struct BroadcastPacket {
     pub(crate) frame: Frame,
     /// Where the event sits in its namespace's order, once an adapter that recovers
-    /// connections stamped it.
-    offset: Option<Offset>,
+    /// connections stamped it, and the event as it was before, for clients that cannot
+    /// recover (the socket.io client 2.x), which see no offset.
+    stamp: Option<(Offset, Frame)>,
 }
 
 impl BroadcastPacket {
     pub(crate) fn from_frame(frame: Frame) -> Self {
-        Self {
-            frame,
-            offset: None,
-        }
+        Self { frame, stamp: None }
     }
 
     /// Encodes an event of a namespace (a tuple is several arguments, `()` none).
@@ -120,12 +118,17 @@ impl BroadcastPacket {
         };
         Some(Self {
             frame,
-            offset: Some(parsed),
+            stamp: Some((parsed, self.unstamped().clone())),
         })
     }
 
     pub(crate) fn offset(&self) -> Option<Offset> {
-        self.offset
+        self.stamp.as_ref().map(|(offset, _)| *offset)
+    }
+
+    /// The event without its offset.
+    pub(crate) fn unstamped(&self) -> &Frame {
+        self.stamp.as_ref().map_or(&self.frame, |(_, frame)| frame)
     }
 
     /// The Socket.IO packet as text (`2[..]`, or `5N-[..]` with binary), as it goes out.

@@ -149,6 +149,9 @@ struct Inner {
     data: DataSlot,
     connected: AtomicBool,
     closed: AtomicBool,
+    /// Whether the socket's session was kept when it closed: what it emits still goes to the
+    /// adapter, for its return.
+    kept: AtomicBool,
     /// What reached the socket before its connection was confirmed (the connect handler's
     /// emits, and broadcasts to a socket being recovered), with each event's offset.
     before_connect: Mutex<Vec<(Frame, Option<Offset>)>>,
@@ -244,6 +247,10 @@ impl<N> Socket<N> {
             socket: self.untyped(),
             value: PhantomData,
         }
+    }
+
+    pub(crate) fn pid(&self) -> Option<Sid> {
+        self.inner.pid
     }
 
     pub(crate) fn data_slot(&self) -> &DataSlot {
@@ -390,6 +397,7 @@ impl Socket<Untyped> {
             data: DataSlot::default(),
             connected: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            kept: AtomicBool::new(false),
             before_connect: Mutex::new(Vec::new()),
         }))
     }
@@ -419,14 +427,15 @@ impl Socket<Untyped> {
     }
 
     /// Sends an event that asks for no acknowledgement. When the socket can be recovered it
-    /// goes through the adapter, which numbers and keeps it for the socket's return, unless
-    /// the socket is still connecting afresh (its connect handler's emits are held for it).
+    /// goes through the adapter, which numbers and keeps it for the socket's return (also once
+    /// its connection is lost, if its session was kept), unless the socket is still connecting
+    /// afresh (its connect handler's emits are held for it).
     pub(crate) fn send_event(&self, frame: Frame) -> Result<(), SendError> {
         let entered = self.inner.recovered || self.inner.connected.load(Ordering::Acquire);
         if self.inner.pid.is_none() || !entered {
             return self.send_packet(frame);
         }
-        if self.inner.closed.load(Ordering::Acquire) {
+        if self.inner.closed.load(Ordering::Acquire) && !self.inner.kept.load(Ordering::Acquire) {
             return Err(SendError::closed());
         }
         self.inner
@@ -505,9 +514,13 @@ impl Socket<Untyped> {
         self.queue(frame, None)
     }
 
-    /// Queues a broadcast, or holds it, with its offset, until the connection is confirmed.
+    /// Queues a broadcast, or holds it, with its offset, until the connection is confirmed. A
+    /// client that cannot recover gets it without the offset.
     pub(crate) fn send_broadcast(&self, packet: &BroadcastPacket) -> Result<(), SendError> {
-        self.queue(packet.frame.clone(), packet.offset())
+        match self.inner.pid {
+            Some(_) => self.queue(packet.frame.clone(), packet.offset()),
+            None => self.queue(packet.unstamped().clone(), None),
+        }
     }
 
     fn queue(&self, frame: Frame, offset: Option<Offset>) -> Result<(), SendError> {
@@ -564,7 +577,7 @@ impl Socket<Untyped> {
     fn exit(&self) {
         let namespace = &self.inner.namespace;
         namespace.adapter.del_all(self.id());
-        namespace.remove(self.id());
+        namespace.remove(self);
     }
 
     /// Drops a socket being recovered that cannot be: nothing of it ran, nothing is told.
@@ -629,6 +642,7 @@ impl Socket<Untyped> {
             && is_recoverable(reason)
             && let Some(pid) = self.inner.pid
         {
+            self.inner.kept.store(true, Ordering::Release);
             namespace.adapter.persist_session(SavedSession {
                 sid: self.id(),
                 pid,

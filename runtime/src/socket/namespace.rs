@@ -37,6 +37,8 @@ pub(crate) struct Namespace {
     pub(crate) adapter: Arc<dyn Adapter>,
     pub(crate) handlers: Box<dyn Dispatch>,
     sockets: RwLock<SidMap<Socket>>,
+    /// The connected sockets that can be recovered, by their private ids.
+    recoverable: RwLock<SidMap<Sid>>,
     ack_ids: AtomicU64,
     /// The server's default acknowledgement timeout.
     pub(crate) ack_timeout: Duration,
@@ -62,6 +64,7 @@ impl Namespace {
             path,
             handlers,
             sockets: RwLock::new(SidMap::default()),
+            recoverable: RwLock::new(SidMap::default()),
             ack_ids: AtomicU64::new(0),
             ack_timeout,
             server,
@@ -90,12 +93,29 @@ impl Namespace {
         read(&self.sockets).values().cloned().collect()
     }
 
+    /// The connected socket that a private id recovers, if it is still here: its client came
+    /// back before this server saw it leave.
+    pub(crate) fn socket_of_pid(&self, pid: Sid) -> Option<Socket> {
+        let sid = *read(&self.recoverable).get(&pid)?;
+        self.socket(sid)
+    }
+
     pub(crate) fn insert(&self, socket: Socket) {
+        if let Some(pid) = socket.pid() {
+            write(&self.recoverable).insert(pid, socket.id());
+        }
         write(&self.sockets).insert(socket.id(), socket);
     }
 
-    pub(crate) fn remove(&self, sid: Sid) {
-        write(&self.sockets).remove(&sid);
+    pub(crate) fn remove(&self, socket: &Socket) {
+        let mut sockets = write(&self.sockets);
+        // Only this very socket: one that a recovered socket of the same id replaced stays.
+        if sockets.get(&socket.id()) == Some(socket) {
+            sockets.remove(&socket.id());
+            if let Some(pid) = socket.pid() {
+                write(&self.recoverable).remove(&pid);
+            }
+        }
     }
 }
 

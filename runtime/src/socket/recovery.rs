@@ -255,7 +255,13 @@ impl Claim {
         path: &str,
         fresh: Socket,
     ) -> (Socket, Replay) {
-        let adapter = &fresh.namespace_ref().adapter;
+        let namespace = fresh.namespace_ref();
+        if let Some(stale) = namespace.socket_of_pid(self.pid) {
+            // Its client is back on a new connection: the old one is gone, unseen yet.
+            tracing::debug!(namespace = %path, sid = %stale.id(), "a client came back before its connection was seen to close");
+            stale.close(DisconnectReason::TransportClose);
+        }
+        let adapter = &namespace.adapter;
         let Some(saved) = adapter.take_session(self.pid, &self.offset).await else {
             tracing::debug!(namespace = %path, "no session to recover: the client gets a fresh socket");
             return (fresh, Replay::default());
