@@ -8,6 +8,9 @@
 //!   acknowledge with its user's name; the new user then learns how many did and who is
 //!   online (`seen-by`).
 //!
+//! Connection state recovery is on: a page whose network drops for less than two minutes comes
+//! back in its room, with the messages it missed; the page says which happened.
+//!
 //! With `REDIS_URL` set, several chat processes share their rooms through that Redis.
 
 #[path = "../common.rs"]
@@ -16,7 +19,7 @@ mod common;
 use std::time::Duration;
 
 use ferrio::prelude::*;
-use ferrio::{Cors, Transport};
+use ferrio::{ConnectionStateRecovery, Cors, Transport};
 use serde_json::json;
 
 #[derive(Deserialize)]
@@ -31,12 +34,12 @@ struct Message {
     text: String,
 }
 
-/// The name a socket joined with.
-#[derive(Clone, Default)]
+/// The name a socket joined with: socket data, so that it comes back with a recovered socket.
+#[derive(Clone, Default, Serialize, Deserialize)]
 struct Username(String);
 
 #[on("join", namespace = "/chat")]
-fn join(socket: Socket, name: SessionState<Username>, joining: Membership) {
+fn join(socket: Socket, name: SocketData<Username>, joining: Membership) {
     name.set(Username(joining.username.clone()));
     socket.join(joining.room.as_str());
     let _ = socket
@@ -53,7 +56,7 @@ fn leave(socket: Socket, leaving: Membership) {
 }
 
 #[on("chat", namespace = "/chat")]
-fn chat(socket: Socket, name: SessionState<Username>, message: Message) {
+fn chat(socket: Socket, name: SocketData<Username>, message: Message) {
     let username = name
         .get()
         .map(|name| name.0)
@@ -113,6 +116,8 @@ async fn main() -> std::io::Result<()> {
         builder = builder.adapter(redis.adapter());
     }
     let io = builder
+        // A page whose network drops comes back in its room, with the messages it missed.
+        .connection_state_recovery(ConnectionStateRecovery::default())
         .cors(Cors::Any)
         .transports([Transport::Polling, Transport::Websocket])
         .serve_client(common::client_script(common::Client::V4))

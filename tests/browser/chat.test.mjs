@@ -129,3 +129,49 @@ test("rooms keep conversations apart; /user announces newcomers", { timeout: 40_
     await screenshot(alice.page, "chat");
   });
 });
+
+test("a page whose network drops comes back in its room with the messages it missed", { timeout: 40_000 }, async (t) => {
+  const server = await startServer("chat", { t });
+  await withDiagnostics(server, async () => {
+    const alice = await newPerson(browser, { name: "Alice" });
+    const bob = await newPerson(browser, { name: "Bob" });
+    for (const p of [alice, bob]) t.after(() => p.context.close());
+    await joinRoom(alice, server.url, "Alice", "lobby");
+    await joinRoom(bob, server.url, "Bob", "lobby");
+    await waitForText(alice.page, "#messages", "Bob has entered the room.");
+    assertNoProblems(alice.page, bob.page);
+
+    // Alice's network goes away; Bob keeps talking.
+    await alice.context.setOffline(true);
+    await waitForText(alice.page, "#connection", "Disconnected", { exact: true });
+    for (const text of ["are you there?", "you missed this", "and this"]) {
+      await bob.page.fill("#text", text);
+      await bob.page.press("#text", "Enter");
+      await waitForText(bob.page, "#messages", `Bob: ${text}`);
+    }
+    await screenshot(alice.page, "chat-offline");
+
+    // Back online: the same socket, still in the lobby, with every missed line, once.
+    await alice.context.setOffline(false);
+    await waitForText(alice.page, "#connection", "Connected", { exact: true, timeout: 10_000 });
+    await waitForText(alice.page, "#messages", "Bob: and this");
+    await alice.page.fill("#text", "back!");
+    await alice.page.press("#text", "Enter");
+    await waitForText(bob.page, "#messages", "Alice: back!", { what: "Alice's name is still known to the server" });
+    await waitForText(alice.page, "#messages", "Alice: back!");
+    assert.deepEqual(await lines(alice.page, "#messages"), [
+      "Alice has entered the room.",
+      "Bob has entered the room.",
+      "Reconnected: back in the room, with what you missed.",
+      "Bob: are you there?",
+      "Bob: you missed this",
+      "Bob: and this",
+      "Alice: back!",
+    ]);
+    assert.ok(
+      !(await lines(bob.page, "#messages")).includes("Alice has entered the room."),
+      "Alice did not have to join again",
+    );
+    await screenshot(alice.page, "chat-recovered");
+  });
+});

@@ -157,12 +157,23 @@ async function client(proc, nsp, label, setup) {
 const evidence = (mark) =>
   `\nPub/Sub since the action:\n${bus.describe(mark)}\n` + procs.map((p) => p.describe()).join("\n");
 
+/**
+ * The arguments of each `event` that `c` received, less the offset that connection state
+ * recovery (on in the chat) appends to every event: checked to be there, then left out.
+ */
+function received(c, event) {
+  return c.rec.of(event).map((args) => {
+    assert.match(String(args.at(-1)), /^\d+$/, `${c.label}: "${event}" ends with its offset: ${JSON.stringify(args)}`);
+    return args.slice(0, -1);
+  });
+}
+
 /** Wait until `c` received `event` with exactly these args (deep-equal); returns the count. */
 async function expectGot(c, event, args, mark, ms = 3000) {
   await waitUntil(
-    () => c.rec.of(event).some((got) => isDeepEqual(got, args)),
+    () => received(c, event).some((got) => isDeepEqual(got, args)),
     ms,
-    `${c.label} (${c.proc.name}) to receive "${event}" ${JSON.stringify(args)}; got ${JSON.stringify(c.rec.of(event))}${evidence(mark)}`,
+    `${c.label} (${c.proc.name}) to receive "${event}" ${JSON.stringify(args)}; got ${JSON.stringify(received(c, event))}${evidence(mark)}`,
   );
 }
 
@@ -175,7 +186,7 @@ function isDeepEqual(a, b) {
   }
 }
 
-const count = (c, event, args) => c.rec.of(event).filter((got) => isDeepEqual(got, args)).length;
+const count = (c, event, args) => received(c, event).filter((got) => isDeepEqual(got, args)).length;
 
 function expectNone(c, event, args, mark) {
   assert.equal(

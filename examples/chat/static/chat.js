@@ -59,8 +59,19 @@
 
   // --- namespace /chat ---------------------------------------------------
 
+  var wasConnected = false;
   chat.on('connect', function () {
     setConnection(true);
+    if (wasConnected && chat.recovered) {
+      // Connection state recovery (client 4.6+): same socket, same room, missed messages
+      // delivered just before this.
+      showAnnouncement('Reconnected: back in the room, with what you missed.');
+    } else if (wasConnected && myRoom !== null) {
+      // A fresh socket (the server did not keep ours): join the room again.
+      showAnnouncement('Reconnected: joining the room again.');
+      chat.emit('join', { username: myName, room: myRoom });
+    }
+    wasConnected = true;
     // A plain message, as the seed's page sends one when it connects.
     chat.send({ data: 'Connected to the server' });
   });
