@@ -51,7 +51,7 @@ mod sync;
 
 pub use adapter::LocalAdapter;
 #[cfg(feature = "redis")]
-pub use adapter::{Redis, RedisAdapter, RedisBuilder};
+pub use adapter::{Redis, RedisAdapter, RedisBuilder, RedisStreams, RedisStreamsAdapter};
 pub use client_script::ClientScript;
 pub use engineio::{Cors, Transport};
 pub use error::{

@@ -42,6 +42,16 @@ impl LocalAdapter {
         }
     }
 
+    /// The rooms alone, for a cluster adapter that keeps sessions and numbers events itself.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn rooms_only(namespace: LocalNamespace) -> Self {
+        Self {
+            recovery: None,
+            namespace,
+            index: RwLock::new(Index::default()),
+        }
+    }
+
     /// Every room with a member on this server, socket-id rooms included.
     pub fn rooms(&self) -> Vec<Room> {
         read(&self.index).rooms.keys().cloned().collect()

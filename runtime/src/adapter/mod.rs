@@ -12,4 +12,4 @@ mod wire;
 
 pub use local::LocalAdapter;
 #[cfg(feature = "redis")]
-pub use redis::{Redis, RedisAdapter, RedisBuilder};
+pub use redis::{Redis, RedisAdapter, RedisBuilder, RedisStreams, RedisStreamsAdapter};

@@ -45,7 +45,7 @@ pub(crate) struct WireBroadcast {
 
 /// A message from the queue that is not a broadcast ferrio can deliver.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct WireError(&'static str);
+pub(crate) struct WireError(pub(crate) &'static str);
 
 impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -58,6 +58,19 @@ impl std::error::Error for WireError {}
 impl WireBroadcast {
     /// The MessagePack bytes Node's adapters publish for this broadcast.
     pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut packet = self.packet();
+        if let Msg::Map(fields) = &mut packet {
+            fields.push((Msg::from("nsp"), Msg::from(self.namespace.as_str())));
+        }
+        let message = Msg::Array(vec![Msg::from(self.uid.as_str()), packet, self.options()]);
+        let mut bytes = Vec::new();
+        // Writing to a Vec cannot fail.
+        let _ = rmpv::encode::write_value(&mut bytes, &message);
+        bytes
+    }
+
+    /// The socket.io packet, `{type: 2, data: [event, ...args]}`, binary as `bin`.
+    pub(crate) fn packet(&self) -> Msg {
         let mut data = Vec::with_capacity(self.args.len() + 1);
         data.push(Msg::from(self.event.as_str()));
         data.extend(
@@ -66,35 +79,26 @@ impl WireBroadcast {
                 .iter()
                 .map(|value| to_msgpack(value, &self.args.attachments)),
         );
+        Msg::Map(vec![
+            (Msg::from("type"), Msg::from(EVENT)),
+            (Msg::from("data"), Msg::Array(data)),
+        ])
+    }
+
+    /// The broadcast's options, `{rooms, except, flags: {}}`.
+    pub(crate) fn options(&self) -> Msg {
         let strings =
             |list: &[String]| Msg::Array(list.iter().map(|s| Msg::from(s.as_str())).collect());
-        let message = Msg::Array(vec![
-            Msg::from(self.uid.as_str()),
-            Msg::Map(vec![
-                (Msg::from("type"), Msg::from(EVENT)),
-                (Msg::from("data"), Msg::Array(data)),
-                (Msg::from("nsp"), Msg::from(self.namespace.as_str())),
-            ]),
-            Msg::Map(vec![
-                (Msg::from("rooms"), strings(&self.rooms)),
-                (Msg::from("except"), strings(&self.except)),
-                (Msg::from("flags"), Msg::Map(Vec::new())),
-            ]),
-        ]);
-        let mut bytes = Vec::new();
-        // Writing to a Vec cannot fail.
-        let _ = rmpv::encode::write_value(&mut bytes, &message);
-        bytes
+        Msg::Map(vec![
+            (Msg::from("rooms"), strings(&self.rooms)),
+            (Msg::from("except"), strings(&self.except)),
+            (Msg::from("flags"), Msg::Map(Vec::new())),
+        ])
     }
 
     /// Reads a broadcast published by a Node server, an emitter, or ferrio.
-    pub(crate) fn decode(mut bytes: &[u8]) -> Result<Self, WireError> {
-        let message = rmpv::decode::read_value_with_max_depth(&mut bytes, MAX_DEPTH)
-            .map_err(|_| WireError("not MessagePack"))?;
-        if !bytes.is_empty() {
-            return Err(WireError("trailing bytes"));
-        }
-        let Msg::Array(parts) = message else {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, WireError> {
+        let Msg::Array(parts) = read_one(bytes)? else {
             return Err(WireError("not an array"));
         };
         let [uid, packet, opts] = parts.as_slice() else {
@@ -104,11 +108,22 @@ impl WireBroadcast {
             .as_str()
             .ok_or(WireError("uid is not a string"))?
             .to_owned();
+        Self::from_parts(uid, None, packet, opts)
+    }
+
+    /// A broadcast from its packet and options, in the namespace the packet names, else
+    /// `namespace`, else `/`.
+    pub(crate) fn from_parts(
+        uid: String,
+        namespace: Option<&str>,
+        packet: &Msg,
+        opts: &Msg,
+    ) -> Result<Self, WireError> {
         if field(packet, "type").and_then(Msg::as_i64) != Some(EVENT) {
             return Err(WireError("not an event"));
         }
         let namespace = match field(packet, "nsp") {
-            None | Some(Msg::Nil) => "/".to_owned(),
+            None | Some(Msg::Nil) => namespace.unwrap_or("/").to_owned(),
             Some(nsp) => nsp
                 .as_str()
                 .ok_or(WireError("nsp is not a string"))?
@@ -254,8 +269,18 @@ pub(crate) fn encode_ack_response(request_id: &Msg, args: &Args) -> Vec<u8> {
     bytes
 }
 
+/// One MessagePack value, nothing after it, not nested past the limit.
+pub(crate) fn read_one(mut bytes: &[u8]) -> Result<Msg, WireError> {
+    let value = rmpv::decode::read_value_with_max_depth(&mut bytes, MAX_DEPTH)
+        .map_err(|_| WireError("not MessagePack"))?;
+    if !bytes.is_empty() {
+        return Err(WireError("trailing bytes"));
+    }
+    Ok(value)
+}
+
 /// A map's value for a string key, whatever the key order.
-fn field<'a>(map: &'a Msg, key: &str) -> Option<&'a Msg> {
+pub(crate) fn field<'a>(map: &'a Msg, key: &str) -> Option<&'a Msg> {
     let Msg::Map(entries) = map else { return None };
     entries
         .iter()
@@ -264,7 +289,7 @@ fn field<'a>(map: &'a Msg, key: &str) -> Option<&'a Msg> {
 }
 
 /// A list of rooms: missing, nil and `""` (other emitters) mean none.
-fn string_list(value: Option<&Msg>) -> Result<Vec<String>, WireError> {
+pub(crate) fn string_list(value: Option<&Msg>) -> Result<Vec<String>, WireError> {
     match value {
         None | Some(Msg::Nil) => Ok(Vec::new()),
         Some(Msg::String(s)) if s.as_str() == Some("") => Ok(Vec::new()),
@@ -285,7 +310,7 @@ fn string_list(value: Option<&Msg>) -> Result<Vec<String>, WireError> {
 }
 
 /// A socket.io argument as a MessagePack value: placeholders become the bytes they stand for.
-fn to_msgpack(value: &Json, attachments: &[Bytes]) -> Msg {
+pub(crate) fn to_msgpack(value: &Json, attachments: &[Bytes]) -> Msg {
     if let Some(data) = placeholder_index(value).and_then(|n| attachments.get(n)) {
         return Msg::Binary(data.to_vec());
     }
@@ -312,7 +337,7 @@ fn to_msgpack(value: &Json, attachments: &[Bytes]) -> Msg {
 
 /// A MessagePack value as a socket.io argument: binary becomes a placeholder and an
 /// attachment; a timestamp the ISO text Node's `Date` would be sent as.
-fn to_json(value: &Msg, attachments: &mut Vec<Bytes>) -> Result<Json, WireError> {
+pub(crate) fn to_json(value: &Msg, attachments: &mut Vec<Bytes>) -> Result<Json, WireError> {
     Ok(match value {
         Msg::Nil => Json::Null,
         Msg::Boolean(b) => Json::Bool(*b),

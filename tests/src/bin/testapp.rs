@@ -16,7 +16,7 @@
 //! (200), `MAX_PAYLOAD` (1000000), `TRANSPORTS` (`polling,websocket`), `CORS_ORIGINS` (a
 //! comma-separated list of allowed origins; any origin when unset), `ALLOW_EIO3` (`0` refuses
 //! the socket.io client 2.x), `REDIS_URL` (scale out through that Redis, with Node's adapter
-//! protocol), `REDIS_CA_FILE` (the CA that signed a `rediss://` Redis's certificate),
+//! protocol; `REDIS_ADAPTER=streams` uses the Streams adapter instead), `REDIS_CA_FILE` (the CA that signed a `rediss://` Redis's certificate),
 //! `REDIS_CERT_FILE` and `REDIS_KEY_FILE` (a client certificate, for mutual TLS),
 //! `REQUESTS_TIMEOUT_MS` (how long cluster queries wait, 5000), `REDIS_KEY` (the channels'
 //! prefix, `socket.io`),
@@ -573,10 +573,12 @@ async fn whoami(ack: AckSender) {
     let _ = ack.send("admin");
 }
 
-/// Connects to Redis with the prefix `REDIS_KEY`; `REDIS_CA_FILE` trusts a private CA for a
+/// Redis settings: the prefix `REDIS_KEY`; `REDIS_CA_FILE` trusts a private CA for a
 /// `rediss://` URL, and
 /// `REDIS_CERT_FILE` with `REDIS_KEY_FILE` present a client certificate (mutual TLS).
-async fn redis(url: &str) -> Result<ferrio::Redis, Box<dyn std::error::Error + Send + Sync>> {
+fn redis_settings(
+    url: &str,
+) -> Result<ferrio::RedisBuilder, Box<dyn std::error::Error + Send + Sync>> {
     let mut redis = ferrio::Redis::builder(url)
         .requests_timeout(Duration::from_millis(env_or("REQUESTS_TIMEOUT_MS", 5000)));
     if let Ok(prefix) = std::env::var("REDIS_KEY") {
@@ -591,7 +593,7 @@ async fn redis(url: &str) -> Result<ferrio::Redis, Box<dyn std::error::Error + S
     ) {
         redis = redis.client_certificate(std::fs::read(cert)?, std::fs::read(key)?);
     }
-    Ok(redis.connect().await?)
+    Ok(redis)
 }
 
 /// Connection state recovery for `RECOVERY_MS`, with `RECOVERY_SKIP_CONNECT`,
@@ -643,12 +645,19 @@ async fn main() -> std::io::Result<()> {
         )
         .init();
     let mut builder = SocketIo::builder();
-    let redis = match std::env::var("REDIS_URL") {
-        Ok(url) => Some(redis(&url).await.map_err(std::io::Error::other)?),
-        Err(_) => None,
-    };
-    if let Some(redis) = &redis {
-        builder = builder.adapter(redis.adapter());
+    let redis_url = std::env::var("REDIS_URL").ok();
+    let streams = std::env::var("REDIS_ADAPTER").as_deref() == Ok("streams");
+    let mut redis = None;
+    if let Some(url) = &redis_url {
+        let settings = redis_settings(url).map_err(std::io::Error::other)?;
+        if streams {
+            let connected = settings.connect_streams().await;
+            builder = builder.adapter(connected.map_err(std::io::Error::other)?.adapter());
+        } else {
+            let connected = settings.connect().await.map_err(std::io::Error::other)?;
+            builder = builder.adapter(connected.adapter());
+            redis = Some(connected);
+        }
     } else if std::env::var("ADAPTER").as_deref() == Ok("external") {
         builder = builder.adapter(ferrio_tests::external_adapter::ExternalAdapter::new);
     }

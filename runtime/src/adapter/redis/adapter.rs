@@ -304,7 +304,7 @@ fn server_event_data(event: &str, args: &Payload) -> Vec<Value> {
 }
 
 /// A broadcast's frame as the cluster message Node's adapters publish.
-fn to_wire(
+pub(super) fn to_wire(
     uid: &str,
     namespace: &str,
     packet: &BroadcastPacket,

@@ -70,7 +70,7 @@ fn on_broadcast(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
 
 /// A broadcast from the cluster as this server delivers it to its own sockets, asking each
 /// for an acknowledgement `ack_id` if given.
-fn to_local(
+pub(super) fn to_local(
     broadcast: WireBroadcast,
     ack_id: Option<u64>,
 ) -> Option<(BroadcastPacket, BroadcastOptions)> {
@@ -146,21 +146,10 @@ fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
             let Some((Value::String(event), args)) = data.split_first() else {
                 return;
             };
-            let Some(io) = SocketIo::of_namespace(&ns) else {
-                return;
-            };
-            let listener = io.server_event_listener(event);
-            tracing::debug!(%event, listening = listener.is_some(), "server-side emit from the cluster");
-            // Without a listener there is no answer, as in Node: a sender that asked for one
-            // waits out its timeout.
-            let Some(listener) = listener else { return };
             let args = Payload::new(Args::new(args.to_vec(), Vec::new()));
             let publish = shared.publish.clone();
             let channel = shared.response_channel(namespace.path());
-            // Listeners start in the order their events came, as handlers do; one that has to
-            // wait goes on in a task of its own, holding up nothing else.
-            crate::socket::in_order::start_in_order(async move {
-                let data = listener(io, args).await;
+            serve_server_event(&ns, event, args, async move |data| {
                 if !request_id.is_null() {
                     let response = json!({ "type": request::SERVER_SIDE_EMIT, "requestId": request_id, "data": data });
                     let _ = publish
@@ -174,6 +163,30 @@ fn on_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
     }
 }
 
+/// Runs this server's listener of a server event from the cluster and hands its answer to
+/// `answer`. Listeners start in the order their events came, as handlers do; one that has to
+/// wait goes on in a task of its own, holding up nothing else. Without a listener there is no
+/// answer, as in Node: a sender that asked for one waits out its timeout.
+pub(super) fn serve_server_event<F>(
+    ns: &crate::socket::namespace::Namespace,
+    event: &str,
+    args: Payload,
+    answer: impl FnOnce(Value) -> F + Send + 'static,
+) where
+    F: Future<Output = ()> + Send,
+{
+    let Some(io) = SocketIo::of_namespace(ns) else {
+        return;
+    };
+    let listener = io.server_event_listener(event);
+    tracing::debug!(%event, listening = listener.is_some(), "server-side emit from the cluster");
+    let Some(listener) = listener else { return };
+    crate::socket::in_order::start_in_order(async move {
+        let data = listener(io, args).await;
+        answer(data).await;
+    });
+}
+
 /// A Node server's broadcast with acknowledgements: delivered to the local sockets, answered
 /// with their count at once, then with each acknowledgement as it comes.
 fn on_ack_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
@@ -184,27 +197,51 @@ fn on_ack_request(shared: &Shared, local: &LocalAdapter, payload: &[u8]) {
     if request.uid == shared.uid || request.broadcast.namespace != local.namespace().path() {
         return;
     }
+    let channel = shared.response_channel(local.namespace().path());
+    let request_id = request.request_id;
+    let count_channel = channel.clone();
+    let count_id = wire_json(&request_id);
+    let count = |count: usize| {
+        let count = json!({ "type": 8, "requestId": count_id, "clientCount": count });
+        shared.publish(count_channel, count.to_string().into_bytes());
+    };
+    let publish = shared.publish.clone();
+    let ack = move |reply: std::sync::Arc<Args>| {
+        let publish = publish.clone();
+        let message = (channel.clone(), encode_ack_response(&request_id, &reply));
+        async move {
+            let _ = publish.send(message).await;
+        }
+    };
+    answer_broadcast_with_ack(local, request.broadcast, request.timeout_ms, count, ack);
+}
+
+/// Delivers a broadcast from the cluster that asks each local socket for an acknowledgement:
+/// `count` is told at once how many sockets were asked, and `ack` each answer as it comes,
+/// until the timeout the sender gave (5 s when none).
+pub(super) fn answer_broadcast_with_ack<F>(
+    local: &LocalAdapter,
+    broadcast: WireBroadcast,
+    timeout_ms: Option<u64>,
+    count: impl FnOnce(usize),
+    mut ack: impl FnMut(std::sync::Arc<Args>) -> F + Send + 'static,
+) where
+    F: Future<Output = ()> + Send,
+{
     let Some(ns) = local.namespace().get() else {
         return;
     };
     let id = ns.next_ack_id();
-    let Some((packet, options)) = to_local(request.broadcast, Some(id)) else {
+    let Some((packet, options)) = to_local(broadcast, Some(id)) else {
         return;
     };
-    let timeout = Duration::from_millis(request.timeout_ms.unwrap_or(5000)).min(MAX_ACK_TIMEOUT);
+    let timeout = Duration::from_millis(timeout_ms.unwrap_or(5000)).min(MAX_ACK_TIMEOUT);
     let mut acks = local.broadcast_with_ack(packet, id, &options, timeout);
-    let channel = shared.response_channel(local.namespace().path());
-    let request_id = request.request_id;
-    let count =
-        json!({ "type": 8, "requestId": wire_json(&request_id), "clientCount": acks.len() });
-    shared.publish(channel.clone(), count.to_string().into_bytes());
-    let publish = shared.publish.clone();
+    count(acks.len());
     tokio::spawn(async move {
         while let Some((_, reply)) = acks.next().await {
             if let Ok(reply) = reply {
-                let _ = publish
-                    .send((channel.clone(), encode_ack_response(&request_id, &reply.0)))
-                    .await;
+                ack(reply.0).await;
             }
         }
     });

@@ -10,6 +10,7 @@
 mod adapter;
 mod incoming;
 mod python_queue;
+mod streams;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -21,6 +22,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
 pub use adapter::RedisAdapter;
+pub use streams::{RedisStreams, RedisStreamsAdapter};
 
 use super::LocalAdapter;
 use super::wire::{WireBroadcast, decode_ack_response, encode_ack_request};
@@ -108,6 +110,7 @@ impl Redis {
             url: url.to_owned(),
             prefix: "socket.io".to_owned(),
             requests_timeout: Duration::from_secs(5),
+            streams: streams::StreamSettings::default(),
             certificates: redis::TlsCertificates {
                 client_tls: None,
                 root_cert: None,
@@ -132,6 +135,7 @@ pub struct RedisBuilder {
     url: String,
     prefix: String,
     requests_timeout: Duration,
+    streams: streams::StreamSettings,
     certificates: redis::TlsCertificates,
 }
 
@@ -168,19 +172,35 @@ impl RedisBuilder {
         self
     }
 
-    /// Connects: a publisher, a subscriber and a query connection.
+    /// The stream of the [Streams adapter](Self::connect_streams) (Node's `streamName`);
+    /// `socket.io` by default. Every server of a cluster must use the same.
+    pub fn stream(mut self, name: &str) -> Self {
+        self.streams.stream = name.to_owned();
+        self
+    }
+
+    /// About how many entries the [Streams adapter](Self::connect_streams)'s stream keeps
+    /// (Node's `maxLen`, 10 000 by default): a client whose missed events were trimmed off it
+    /// gets a fresh socket.
+    pub fn max_len(mut self, entries: usize) -> Self {
+        self.streams.max_len = entries;
+        self
+    }
+
+    /// The prefix of the keys where the [Streams adapter](Self::connect_streams) keeps the
+    /// sessions of disconnected sockets (Node's `sessionKeyPrefix`, `sio:session:`).
+    pub fn session_prefix(mut self, prefix: &str) -> Self {
+        self.streams.session_prefix = prefix.to_owned();
+        self
+    }
+
+    /// Connects for the classic adapter: a publisher, a subscriber and a query connection.
     ///
     /// # Errors
     ///
     /// The URL or a certificate is invalid, or Redis cannot be reached.
     pub async fn connect(self) -> Result<Redis, redis::RedisError> {
-        let custom_tls =
-            self.certificates.root_cert.is_some() || self.certificates.client_tls.is_some();
-        let client = if custom_tls {
-            redis::Client::build_with_tls(self.url.as_str(), self.certificates)?
-        } else {
-            redis::Client::open(self.url.as_str())?
-        };
+        let client = self.client()?;
         let mut publisher = connect_publisher(&client).await?;
         // Without credentials in the URL nothing is sent on connecting: PING, so that a Redis
         // that requires AUTH refuses here rather than every later command.
@@ -215,6 +235,34 @@ impl RedisBuilder {
             Arc::downgrade(&shared),
         ));
         Ok(Redis(shared))
+    }
+}
+
+impl RedisBuilder {
+    fn client(&self) -> redis::RedisResult<redis::Client> {
+        let custom_tls =
+            self.certificates.root_cert.is_some() || self.certificates.client_tls.is_some();
+        if custom_tls {
+            redis::Client::build_with_tls(self.url.as_str(), self.certificates.clone())
+        } else {
+            redis::Client::open(self.url.as_str())
+        }
+    }
+
+    /// Connects for the Streams adapter, wire-compatible with Node's
+    /// `@socket.io/redis-streams-adapter`: it keeps the sessions of disconnected sockets in
+    /// Redis, so that connection state recovery works across the cluster. The key prefix
+    /// names its Pub/Sub channels (Node's `channelPrefix`).
+    ///
+    /// # Errors
+    ///
+    /// The URL or a certificate is invalid, or Redis cannot be reached.
+    pub async fn connect_streams(self) -> Result<RedisStreams, redis::RedisError> {
+        let client = self.client()?;
+        let mut settings = self.streams;
+        settings.channel_prefix = self.prefix;
+        settings.requests_timeout = self.requests_timeout;
+        RedisStreams::connect(client, settings).await
     }
 }
 
