@@ -152,6 +152,9 @@ struct Inner {
     /// Whether the socket's session was kept when it closed: what it emits still goes to the
     /// adapter, for its return.
     kept: AtomicBool,
+    /// For a recovered socket, the newest offset its replay held: a numbered event at or
+    /// before it is a repeat (a cluster reader that lags behind the replay delivers such).
+    replayed: std::sync::OnceLock<Offset>,
     /// What reached the socket before its connection was confirmed (the connect handler's
     /// emits, and broadcasts to a socket being recovered), with each event's offset.
     before_connect: Mutex<Vec<(Frame, Option<Offset>)>>,
@@ -398,6 +401,7 @@ impl Socket<Untyped> {
             connected: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             kept: AtomicBool::new(false),
+            replayed: std::sync::OnceLock::new(),
             before_connect: Mutex::new(Vec::new()),
         }))
     }
@@ -539,7 +543,15 @@ impl Socket<Untyped> {
                 return Ok(());
             }
         }
+        if self.repeats(offset) {
+            return Ok(());
+        }
         self.inner.connection.send_frame(frame)
+    }
+
+    /// Whether a numbered event is one the socket's replay held already.
+    fn repeats(&self, offset: Option<Offset>) -> bool {
+        matches!((offset, self.inner.replayed.get()), (Some(offset), Some(replayed)) if offset <= *replayed)
     }
 
     pub(crate) fn send_with_ack_id(&self, frame: Frame, id: u64) -> Result<AckWaiter, SendError> {
@@ -601,16 +613,20 @@ impl Socket<Untyped> {
             ProtocolVersion::V3 => packet::encode_connect_v4(self.namespace()),
         };
         let connection = &self.inner.connection;
+        if let Some(up_to) = replay.up_to {
+            let _ = self.inner.replayed.set(up_to);
+        }
         connection.send_frame(Frame::Text(connect.text))?;
         for missed in &replay.missed {
             connection.send_frame(missed.frame.clone())?;
         }
         // Taken, not drained: the list's memory goes with it rather than staying per socket.
         for (frame, offset) in std::mem::take(&mut *held) {
-            if !replay.repeats(offset) {
+            if !self.repeats(offset) {
                 connection.send_frame(frame)?;
             }
         }
+        // After `replayed`: whoever sees the socket connected sees what it replayed.
         self.inner.connected.store(true, Ordering::Release);
         Ok(())
     }

@@ -192,13 +192,14 @@ impl FromStr for Offset {
     }
 }
 
-/// What a recovered socket is sent right after its CONNECT: the events it missed, then what
-/// reached it while it was being restored, less those the missed ones already hold.
+/// What a recovered socket is sent right after its CONNECT: the events it missed. What reaches
+/// it while it is restored, or later from a cluster reader that lags, is sent only if newer
+/// than `up_to`.
 #[derive(Debug, Default)]
 pub(crate) struct Replay {
     pub(crate) missed: Vec<BroadcastPacket>,
-    /// The newest offset the client has, or gets through `missed`: a held packet at or before
-    /// it is a repeat.
+    /// The newest offset the client has, or gets through `missed`: an event at or before it
+    /// is a repeat.
     pub(crate) up_to: Option<Offset>,
 }
 
@@ -212,11 +213,6 @@ impl Replay {
             missed,
             up_to: Some(up_to),
         }
-    }
-
-    /// Whether a packet that reached the socket while it was restored is already replayed.
-    pub(crate) fn repeats(&self, offset: Option<Offset>) -> bool {
-        matches!((offset, self.up_to), (Some(offset), Some(up_to)) if offset <= up_to)
     }
 }
 
