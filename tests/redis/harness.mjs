@@ -1,6 +1,6 @@
 // Harness for the Redis scale-out end-to-end tests: ferrio members (the Rust `testapp` with
-// REDIS_URL) and Node members (`node-member.mjs`, socket.io 4.8 + @socket.io/redis-adapter 8.3)
-// sharing one Redis, driven by socket.io-client.
+// REDIS_URL) and Node members (`node-member.mjs`, socket.io 4.8 + @socket.io/redis-adapter 8.3,
+// or @socket.io/redis-streams-adapter 0.3.1) sharing one Redis, driven by socket.io-client.
 //
 // - startRedis(): a private redis-server on a free loopback port (no persistence, foreground,
 //   killed by PID afterwards); fails loudly when redis-server is missing.
@@ -11,10 +11,16 @@
 //   certificate. startRedis({ tls, requireClientCert: true }) adds `--tls-auth-clients yes`
 //   (mutual TLS): the harness's clients present tls.clientCert, and ferrio members get
 //   REDIS_CERT_FILE / REDIS_KEY_FILE (node-member.mjs does not read them: no Node members there).
+//   redis.restart() kills it and starts an empty one on the same port; redis.xrange(stream)
+//   lists a stream's entries (fields in wire order), redis.sessions() the recovery sessions
+//   (`sio:session:<pid>`, decoded), redis.clientList() CLIENT LIST.
 // - Bus: a PSUBSCRIBE '*' sniffer that records every Pub/Sub message (channel + bytes), so a
-//   failing assertion can show what actually travelled.
+//   failing assertion can show what actually travelled; it does not see the Redis Streams
+//   adapter's stream: evidence(cluster, mark) shows both (describeStream, decodeStreamData).
 // - startFerrio() / startNodeMember(): spawn a member, wait (<= 10 s) for
-//   `ferrio listening on http://127.0.0.1:<port>`, kill its process group afterwards.
+//   `ferrio listening on http://127.0.0.1:<port>`, kill its process group afterwards; `env`
+//   goes to the member (e.g. REDIS_ADAPTER=streams, RECOVERY_MS). startCluster(kinds,
+//   {adapter: "streams", common: {RECOVERY_MS}}) sets them for every member.
 // - bounded waits everywhere; every timeout message says what was awaited.
 //
 // Env: FERRIO_BIN_DIR (required for ferrio members: the directory holding `testapp`),
@@ -49,6 +55,11 @@ export const PREFIX = "socket.io";
 export const REQUEST_CHANNEL = `${PREFIX}-request#/#`;
 export const RESPONSE_CHANNEL = `${PREFIX}-response#/#`;
 export const BROADCAST_PATTERN = `${PREFIX}#/#*`;
+/** The streams adapter (@socket.io/redis-streams-adapter): its stream, its channel of `/`
+ * (PUBSUB NUMSUB of it is the server count) and the prefix of its session keys. */
+export const STREAM = PREFIX;
+export const STREAMS_CHANNEL = `${PREFIX}#/#`;
+export const SESSION_PREFIX = "sio:session:";
 
 // ---------------------------------------------------------------------------
 // processes
@@ -149,7 +160,12 @@ async function pingOnce(url, clientOptions) {
 /**
  * Start a private redis-server on a free loopback port; resolves once it answers PING.
  * Returns {port, url, client (a connected node-redis client), numsub(ch), stop()}, plus
- * {tls, caFile, certFile, keyFile, password, clientOptions} (what its clients need).
+ * {tls, caFile, certFile, keyFile, password, clientOptions} (what its clients need), and:
+ * `kill()` (SIGKILL: every key, stream and subscription is gone), `restart()` (kill if still
+ * running, then a new redis-server on the same port, empty; `client` is a new connected
+ * client afterwards, other clients of the old one are dead), `xrange(stream)` (the stream's
+ * entries with their fields in wire order), `sessions(prefix)` (the recovery sessions kept),
+ * `clientList()` (CLIENT LIST, parsed).
  *
  * Options: `tls: {cert, key, ca}` (PEM file paths, e.g. from makeTlsCerts()): TLS only on
  * `port` (`--port 0`: no plaintext listener), url `rediss://…@localhost:<port>`;
@@ -180,9 +196,11 @@ export async function startRedis({ tls = null, password = null, requireClientCer
       }
     : {};
   const auth = password ? `:${encodeURIComponent(password)}@` : "";
-  let lastErr;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+  // TLS: `localhost`, the name the server certificate is for (it also has IP:127.0.0.1).
+  const urlOf = (port) => (tls ? `rediss://${auth}localhost:${port}` : `redis://${auth}127.0.0.1:${port}`);
+
+  /** A redis-server on `port`, answering PING; {child, exitedP, exited(), output()}, or throws. */
+  async function launch(port) {
     const listen = tls
       ? [
           "--port", "0",
@@ -225,59 +243,119 @@ export async function startRedis({ tls = null, password = null, requireClientCer
     child.on("error", (err) => {
       exited = { error: err.message };
     });
-    // TLS: `localhost`, the name the server certificate is for (it also has IP:127.0.0.1).
-    const url = tls ? `rediss://${auth}localhost:${port}` : `redis://${auth}127.0.0.1:${port}`;
     const deadline = Date.now() + 10_000;
-    let up = false;
     while (Date.now() < deadline && !exited) {
-      if (await pingOnce(url, clientOptions)) {
-        up = true;
-        break;
+      if (await pingOnce(urlOf(port), clientOptions)) {
+        return { child, exitedP, exited: () => exited, output: () => output };
       }
       await sleep(50);
     }
-    if (!up) {
-      killTree(child);
-      lastErr = new Error(
-        `redis-server (${bin}) on port ${port} did not answer PING within 10 s ` +
-          `(exit: ${JSON.stringify(exited)}); output:\n${output}`,
-      );
+    killTree(child);
+    throw new Error(
+      `redis-server (${bin}) on port ${port} did not answer PING within 10 s ` +
+        `(exit: ${JSON.stringify(exited)}); output:\n${output}`,
+    );
+  }
+
+  let lastErr;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    let proc;
+    try {
+      proc = await launch(port);
+    } catch (err) {
+      lastErr = err;
       continue;
     }
-    const client = redisClient(url, { ...clientOptions, name: "ferrio-test-admin" });
-    await client.connect();
+    const url = urlOf(port);
+    const adminClient = async () => {
+      const c = redisClient(url, { ...clientOptions, name: "ferrio-test-admin" });
+      await c.connect();
+      return c;
+    };
     const redis = {
       port,
       url,
-      client,
+      client: await adminClient(),
       tls: !!tls,
       caFile: tls ? tls.ca : null,
       certFile: requireClientCert ? tls.clientCert : null,
       keyFile: requireClientCert ? tls.clientKey : null,
       password,
       clientOptions,
+      restarts: 0,
       get output() {
-        return output;
+        return proc.output();
       },
       /** PUBSUB NUMSUB for one channel. */
       async numsub(channel) {
-        const r = await client.sendCommand(["PUBSUB", "NUMSUB", channel]);
+        const r = await redis.client.sendCommand(["PUBSUB", "NUMSUB", channel]);
         return Number(r[1]);
       },
       async channels(pattern = "*") {
-        return (await client.sendCommand(["PUBSUB", "CHANNELS", pattern])).sort();
+        return (await redis.client.sendCommand(["PUBSUB", "CHANNELS", pattern])).sort();
+      },
+      /**
+       * XRANGE <stream> - +: [{id, fields: [[name, value], …] (in the entry's order), message
+       * ({name: value})}]; [] when the stream does not exist.
+       */
+      async xrange(stream = PREFIX, start = "-", end = "+") {
+        const raw = await redis.client.sendCommand(["XRANGE", stream, start, end]);
+        return raw.map(([id, flat]) => {
+          const fields = [];
+          for (let i = 0; i < flat.length; i += 2) fields.push([String(flat[i]), String(flat[i + 1])]);
+          return { id: String(id), fields, message: Object.fromEntries(fields) };
+        });
+      },
+      /**
+       * The recovery sessions kept (the streams adapter's `<prefix><pid>` keys):
+       * [{key, pid, ttl (PTTL, ms), raw (the stored string), session (base64 → MessagePack,
+       * or {undecodable})}], sorted by key.
+       */
+      async sessions(prefix = SESSION_PREFIX) {
+        const keys = (await redis.client.sendCommand(["KEYS", `${prefix}*`])).map(String).sort();
+        const out = [];
+        for (const key of keys) {
+          const raw = await redis.client.sendCommand(["GET", key]);
+          const ttl = Number(await redis.client.sendCommand(["PTTL", key]));
+          out.push({ key, pid: key.slice(prefix.length), ttl, raw: raw == null ? null : String(raw), session: decodeSession(raw) });
+        }
+        return out;
+      },
+      /** CLIENT LIST, parsed: [{id, name, sub, cmd, flags, …}]. */
+      async clientList() {
+        return parseClientList(String(await redis.client.sendCommand(["CLIENT", "LIST"])));
+      },
+      /** SIGKILL redis-server (its data goes with it); waits for it to exit. */
+      async kill() {
+        try {
+          await redis.client.disconnect();
+        } catch {
+          /* already closed */
+        }
+        if (!proc.exited()) {
+          killTree(proc.child, "SIGKILL");
+          await withTimeout(proc.exitedP, 5000, "redis-server to exit after SIGKILL");
+        }
+      },
+      /** A new, empty redis-server on the same port (after kill(), or killing it first). */
+      async restart() {
+        await redis.kill();
+        proc = await launch(port);
+        redis.restarts++;
+        redis.client = await adminClient();
       },
       async stop() {
         try {
-          await client.disconnect();
+          await redis.client.disconnect();
         } catch {
           /* ignore */
         }
-        if (!exited) {
-          killTree(child, "SIGTERM");
-          await withTimeout(exitedP, 3000, "redis-server to exit").catch(() => {
-            killTree(child, "SIGKILL");
-            return withTimeout(exitedP, 3000, "redis-server to exit after SIGKILL");
+        if (!proc.exited()) {
+          killTree(proc.child, "SIGTERM");
+          await withTimeout(proc.exitedP, 3000, "redis-server to exit").catch(() => {
+            killTree(proc.child, "SIGKILL");
+            return withTimeout(proc.exitedP, 3000, "redis-server to exit after SIGKILL");
           });
         }
       },
@@ -285,6 +363,31 @@ export async function startRedis({ tls = null, password = null, requireClientCer
     return redis;
   }
   throw lastErr;
+}
+
+/** CLIENT LIST's text, parsed: one object per connection (`id`, `name`, `sub`, `cmd`, `flags`, …). */
+export function parseClientList(text) {
+  return text
+    .split("\n")
+    .filter((line) => line.trim())
+    .map((line) =>
+      Object.fromEntries(
+        line
+          .trim()
+          .split(" ")
+          .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+      ),
+    );
+}
+
+/** A stored session: base64 text of MessagePack → the decoded value, or {undecodable}. */
+export function decodeSession(raw) {
+  if (raw == null) return null;
+  try {
+    return notepack.decode(Buffer.from(String(raw), "base64"));
+  } catch (err) {
+    return { undecodable: err.message };
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -468,6 +571,79 @@ export class Bus {
   }
 }
 
+/**
+ * Decode the `data` field of a stream entry as the streams adapter does: JSON when it starts
+ * with `{`, else base64 of MessagePack (a message holding binary).
+ */
+export function decodeStreamData(data) {
+  if (data == null) return { enc: "none", value: null };
+  if (data.startsWith("{")) {
+    try {
+      return { enc: "json", value: JSON.parse(data) };
+    } catch {
+      return { enc: "bad-json", value: data };
+    }
+  }
+  try {
+    return { enc: "msgpack", value: notepack.decode(Buffer.from(data, "base64")) };
+  } catch (err) {
+    return { enc: "undecodable", value: `(${err.message})` };
+  }
+}
+
+/**
+ * Human-readable list of stream entries (from redis.xrange()), the last `max`, after the
+ * entry id `afterId` when given: id, field names in order, type, nsp, uid, decoded data.
+ */
+export function describeStream(entries, { afterId = null, max = 25, width = 600 } = {}) {
+  let list = entries;
+  if (afterId) list = list.filter((e) => compareOffsets(e.id, afterId) > 0);
+  if (!list.length) return "  (no stream entry)";
+  const lines = list.slice(-max).map((e) => {
+    const m = e.message;
+    const d = decodeStreamData(m.data);
+    return (
+      `  ${e.id} fields [${e.fields.map(([k]) => k).join(", ")}] type ${m.type} nsp ${m.nsp} uid ${m.uid} ` +
+      `data [${d.enc}] ${show(d.value).slice(0, width)}`
+    );
+  });
+  if (list.length > max) lines.unshift(`  (${list.length - max} earlier entries left out)`);
+  return lines.join("\n");
+}
+
+/** Orders two stream entry ids `<ms>-<seq>`. */
+export function compareOffsets(a, b) {
+  const [am, as] = a.split("-").map(BigInt);
+  const [bm, bs] = b.split("-").map(BigInt);
+  return am < bm ? -1 : am > bm ? 1 : as < bs ? -1 : as > bs ? 1 : 0;
+}
+
+/**
+ * Evidence of what travelled since a mark, for failure messages: the Pub/Sub messages the bus
+ * saw, and the entries of the stream (when it exists). `mark` is from evidenceMark().
+ */
+export async function evidence(cluster, mark = { bus: 0, afterId: null }) {
+  let stream;
+  try {
+    stream = describeStream(await cluster.redis.xrange(STREAM), { afterId: mark.afterId });
+  } catch (err) {
+    stream = `  (XRANGE failed: ${err.message})`;
+  }
+  return `\nPub/Sub since the mark:\n${cluster.bus.describe(mark.bus)}\nstream ${STREAM} since the mark:\n${stream}`;
+}
+
+/** A mark for evidence(): the bus position and the stream's last entry id. */
+export async function evidenceMark(cluster) {
+  let afterId = null;
+  try {
+    const last = await cluster.redis.client.sendCommand(["XREVRANGE", STREAM, "+", "-", "COUNT", "1"]);
+    afterId = last.length ? String(last[0][0]) : null;
+  } catch {
+    /* no stream yet */
+  }
+  return { bus: cluster.bus.mark(), afterId };
+}
+
 // ---------------------------------------------------------------------------
 // members
 // ---------------------------------------------------------------------------
@@ -611,7 +787,7 @@ function spawnMember(kind, name, cmd, args, env) {
   const childEnv = { ...process.env, RUST_BACKTRACE: "1" };
   for (const k of [
     "PING_INTERVAL_MS", "PING_TIMEOUT_MS", "MAX_PAYLOAD", "TRANSPORTS", "CORS_ORIGINS",
-    "REDIS_CA_FILE", "REDIS_CERT_FILE", "REDIS_KEY_FILE",
+    "REDIS_CA_FILE", "REDIS_CERT_FILE", "REDIS_KEY_FILE", "REDIS_ADAPTER", "RECOVERY_MS",
   ]) {
     delete childEnv[k];
   }
@@ -667,40 +843,70 @@ export async function startNodeMember(redis, { name = "node", env = {} } = {}) {
 
 /**
  * Start Redis, the bus sniffer and members of the given kinds, e.g. ["ferrio", "node"].
- * Waits (bounded, tolerant) until `PUBSUB NUMSUB <prefix>-request#/#` reaches the member
- * count, so that the members are subscribed before the tests run; `serverCountReached`
- * says whether it did (the server-count tests assert it). `redis`: startRedis's options
- * (TLS, password); `prefix`: the members' key prefix, when their env sets another one.
+ * Waits (bounded, tolerant) until the members are subscribed before the tests run:
+ * `PUBSUB NUMSUB <prefix>-request#/#` (classic) or `PUBSUB NUMSUB <prefix>#/#` (streams)
+ * reaches the member count; `serverCountReached` says whether it did (the server-count tests
+ * assert it). With the streams adapter it also waits (tolerant) until as many connections are
+ * blocked in XREAD (`readersReached`). `redis`: startRedis's options (TLS, password);
+ * `prefix`: the members' key prefix, when their env sets another one; `adapter`: "classic"
+ * (the default) or "streams" (REDIS_ADAPTER=streams for every member); `common`: env for
+ * every member, under `env[kind]` (which wins).
  */
-export async function startCluster(kinds, { env = {}, redis: redisOptions = {}, prefix = PREFIX } = {}) {
+export async function startCluster(
+  kinds,
+  { env = {}, common = {}, adapter = "classic", redis: redisOptions = {}, prefix = PREFIX } = {},
+) {
   const redis = await startRedis(redisOptions);
-  const cluster = { redis, bus: null, members: [], serverCountReached: false };
+  const cluster = { redis, bus: null, members: [], adapter, serverCountReached: false, readersReached: false };
   try {
     cluster.bus = await Bus.start(redis);
     let n = { ferrio: 0, node: 0 };
     for (const kind of kinds) {
       const name = `${kind}${++n[kind]}`;
+      const memberEnv = {
+        ...(adapter === "streams" ? { REDIS_ADAPTER: "streams" } : {}),
+        ...common,
+        ...(env[kind] ?? {}),
+      };
       const m =
         kind === "ferrio"
-          ? await startFerrio(redis, { name, env: env[kind] ?? {} })
-          : await startNodeMember(redis, { name, env: env[kind] ?? {} });
+          ? await startFerrio(redis, { name, env: memberEnv })
+          : await startNodeMember(redis, { name, env: memberEnv });
       cluster.members.push(m);
     }
-    cluster.serverCountReached = await waitUntil(
-      async () => (await redis.numsub(`${prefix}-request#/#`)) >= kinds.length,
-      3000,
-      "server count",
-    ).then(
-      () => true,
-      () => false,
-    );
-    await sleep(100);
+    await clusterUp(cluster, kinds.length, { prefix });
   } catch (err) {
     await stopCluster(cluster).catch(() => {});
     throw err;
   }
   cluster.stop = () => stopCluster(cluster);
   return cluster;
+}
+
+/**
+ * Waits (bounded, tolerant) until `count` members are subscribed (and, streams, reading the
+ * stream): sets and returns {serverCountReached, readersReached}. Also after a Redis restart.
+ */
+export async function clusterUp(cluster, count, { prefix = PREFIX, ms = 3000 } = {}) {
+  const { redis } = cluster;
+  const channel = cluster.adapter === "streams" ? `${prefix}#/#` : `${prefix}-request#/#`;
+  cluster.serverCountReached = await waitUntil(async () => (await redis.numsub(channel)) >= count, ms, "server count").then(
+    () => true,
+    () => false,
+  );
+  if (cluster.adapter === "streams") {
+    cluster.readersReached = await waitUntil(async () => (await blockedReaders(redis)) >= count, ms, "stream readers").then(
+      () => true,
+      () => false,
+    );
+  }
+  await sleep(100);
+  return { serverCountReached: cluster.serverCountReached, readersReached: cluster.readersReached };
+}
+
+/** How many connections are blocked in XREAD (the streams adapters' readers). */
+export async function blockedReaders(redis) {
+  return (await redis.clientList()).filter((c) => c.cmd === "xread" && (c.flags ?? "").includes("b")).length;
 }
 
 async function stopCluster(cluster) {

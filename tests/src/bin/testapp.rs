@@ -651,6 +651,11 @@ async fn main() -> std::io::Result<()> {
     if let Some(url) = &redis_url {
         let settings = redis_settings(url).map_err(std::io::Error::other)?;
         if streams {
+            // The prefix names the stream too, as the Node members of the tests read it.
+            let settings = match std::env::var("REDIS_KEY") {
+                Ok(prefix) => settings.stream(&prefix),
+                Err(_) => settings,
+            };
             let connected = settings.connect_streams().await;
             builder = builder.adapter(connected.map_err(std::io::Error::other)?.adapter());
         } else {

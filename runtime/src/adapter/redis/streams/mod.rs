@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, watch};
 pub use adapter::RedisStreamsAdapter;
 
 use self::message::Message;
-use super::{Subscription, node_uid, reconnect_subscriber, subscribe};
+use super::{Subscription, reconnect_subscriber, subscribe};
 use crate::adapter::LocalAdapter;
 use crate::socket::adapter::{Adapter, BroadcastOptions, BroadcastPacket};
 use crate::sync::{lock, read};
@@ -146,7 +146,8 @@ impl RedisStreams {
         let (appends, append_queue) = mpsc::channel(APPEND_QUEUE);
         let (subscribe, subscriptions) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
-            uid: node_uid(),
+            // socket.io-adapter's shape: 8 random bytes in hex.
+            uid: request_id(),
             settings,
             commands: commands.clone(),
             appends,
@@ -512,10 +513,24 @@ async fn subscribe_loop(
                         shared.subscribed.send_modify(HashSet::clear);
                         (sink, stream) = reconnect_subscriber(&client, &subscriptions).await;
                         shared.subscribed.send_modify(|subscribed| subscribed.extend(paths.iter().cloned()));
+                        tokio::spawn(reconnect_commands(shared.commands.clone()));
                     }
                 }
             }
         }
+    }
+}
+
+/// Redis came back: the command connection went with it, and would learn so only by failing
+/// its next command (an event lost, a session not found). Ping it until it answers, so that it
+/// reconnects now.
+async fn reconnect_commands(mut commands: redis::aio::ConnectionManager) {
+    for _ in 0..20 {
+        let ping: redis::RedisResult<()> = redis::cmd("PING").query_async(&mut commands).await;
+        if ping.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
