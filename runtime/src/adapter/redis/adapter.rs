@@ -21,7 +21,6 @@ use crate::socket::adapter::{
     room_names,
 };
 use crate::socket::recovery::SavedSession;
-use crate::sync::write;
 
 /// The adapter of one namespace: the in-memory rooms of this server, and the cluster through
 /// Redis.
@@ -36,13 +35,7 @@ impl RedisAdapter {
     pub(super) fn new(redis: Redis, namespace: LocalNamespace) -> Self {
         let path = namespace.path().to_owned();
         let local = Arc::new(LocalAdapter::new(namespace.clone()));
-        let previous = write(&redis.0.namespaces).insert(path.clone(), local.clone());
-        // One uid, one set of rooms per namespace: two live servers on one connection would
-        // take each other's messages for their own.
-        assert!(
-            previous.is_none(),
-            "a ferrio::Redis serves one SocketIo server: connect once per server (namespace `{path}` is already served)"
-        );
+        redis.0.namespaces.join(&path, &local);
         let _ = redis.0.subscribe.send(path);
         Self {
             local,
@@ -79,40 +72,15 @@ impl RedisAdapter {
 impl Drop for RedisAdapter {
     /// The namespace's server is gone: another may now be built on this connection.
     fn drop(&mut self) {
-        let mut namespaces = write(&self.redis.0.namespaces);
-        if namespaces
-            .get(self.namespace.path())
-            .is_some_and(|local| Arc::ptr_eq(local, &self.local))
-        {
-            namespaces.remove(self.namespace.path());
-        }
+        self.redis
+            .0
+            .namespaces
+            .leave(self.namespace.path(), &self.local);
     }
 }
 
 impl Adapter for RedisAdapter {
-    fn namespace(&self) -> &LocalNamespace {
-        &self.namespace
-    }
-
-    fn local_sockets(&self, options: &BroadcastOptions) -> Vec<Sid> {
-        self.local.select(options)
-    }
-
-    fn add_all(&self, sid: Sid, rooms: &[Room]) {
-        self.local.add_all(sid, rooms);
-    }
-
-    fn del(&self, sid: Sid, room: &Room) {
-        self.local.del(sid, room);
-    }
-
-    fn del_all(&self, sid: Sid) {
-        self.local.del_all(sid);
-    }
-
-    fn socket_rooms(&self, sid: Sid) -> Vec<Room> {
-        self.local.socket_rooms(sid)
-    }
+    super::local_index!();
 
     fn broadcast(
         &self,

@@ -15,7 +15,6 @@ use crate::SocketIo;
 use crate::payload::Payload;
 use crate::socket::adapter::{Adapter, BroadcastOptions, BroadcastPacket, Room, room_names};
 use crate::socketio::packet::{self, Args};
-use crate::sync::read;
 
 /// The longest a broadcast from the cluster may wait for its acknowledgements: the queue
 /// decides the timeout, and this bounds what its pending entries can hold.
@@ -23,7 +22,7 @@ const MAX_ACK_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Routes one message to its namespace.
 pub(super) fn on_message(shared: &Shared, channel: &str, payload: &[u8]) {
-    let namespaces = read(&shared.namespaces);
+    let namespaces = shared.namespaces.all();
     let rest = |kind: &str, path: &str| {
         channel
             .strip_prefix(shared.prefix.as_str())?

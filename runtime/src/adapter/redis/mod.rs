@@ -30,7 +30,7 @@ use crate::Sid;
 use crate::error::{ClusterResult, Incomplete};
 use crate::payload::Payload;
 use crate::socket::adapter::LocalNamespace;
-use crate::sync::lock;
+use crate::sync::{lock, read, write};
 
 /// How many messages may wait to be published before new ones are dropped (and logged).
 const PUBLISH_QUEUE: usize = 4096;
@@ -78,8 +78,80 @@ struct Shared {
     /// Requests this server awaits answers to, by request id.
     pending: std::sync::Mutex<HashMap<String, mpsc::UnboundedSender<Response>>>,
     /// Each namespace's local rooms, which the cluster's messages act on.
-    namespaces: RwLock<HashMap<String, Arc<LocalAdapter>>>,
+    namespaces: Members,
 }
+
+/// The local rooms of each namespace a Redis connection serves, which the cluster's messages
+/// act on.
+#[derive(Default)]
+struct Members(RwLock<HashMap<String, Arc<LocalAdapter>>>);
+
+impl Members {
+    /// Serves a namespace's rooms.
+    ///
+    /// # Panics
+    ///
+    /// Another live server on this connection serves the namespace: with one uid for both,
+    /// each would take the other's messages for its own.
+    fn join(&self, path: &str, local: &Arc<LocalAdapter>) {
+        let previous = write(&self.0).insert(path.to_owned(), local.clone());
+        assert!(
+            previous.is_none(),
+            "a ferrio Redis connection serves one SocketIo server: connect once per server (namespace `{path}` is already served)"
+        );
+    }
+
+    /// Stops serving the rooms, if they are still the ones served: another server may now be
+    /// built on this connection.
+    fn leave(&self, path: &str, local: &Arc<LocalAdapter>) {
+        let mut members = write(&self.0);
+        if members
+            .get(path)
+            .is_some_and(|served| Arc::ptr_eq(served, local))
+        {
+            members.remove(path);
+        }
+    }
+
+    fn get(&self, path: &str) -> Option<Arc<LocalAdapter>> {
+        read(&self.0).get(path).cloned()
+    }
+
+    fn all(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<LocalAdapter>>> {
+        read(&self.0)
+    }
+}
+
+/// The room index methods of an [`Adapter`](crate::Adapter) whose `local` field keeps this
+/// server's rooms and whose `namespace` field is its namespace.
+macro_rules! local_index {
+    () => {
+        fn namespace(&self) -> &LocalNamespace {
+            &self.namespace
+        }
+
+        fn local_sockets(&self, options: &BroadcastOptions) -> Vec<Sid> {
+            self.local.select(options)
+        }
+
+        fn add_all(&self, sid: Sid, rooms: &[Room]) {
+            self.local.add_all(sid, rooms);
+        }
+
+        fn del(&self, sid: Sid, room: &Room) {
+            self.local.del(sid, room);
+        }
+
+        fn del_all(&self, sid: Sid) {
+            self.local.del_all(sid);
+        }
+
+        fn socket_rooms(&self, sid: Sid) -> Vec<Room> {
+            self.local.socket_rooms(sid)
+        }
+    };
+}
+use local_index;
 
 impl Redis {
     /// Connects with the default settings: key prefix `socket.io` (Node's default), and for
@@ -220,7 +292,7 @@ impl RedisBuilder {
             prefix: self.prefix,
             publish,
             subscribe,
-            namespaces: RwLock::new(HashMap::new()),
+            namespaces: Members::default(),
         });
         tokio::spawn(publish_loop(
             client.clone(),
@@ -341,29 +413,15 @@ impl Shared {
         }
     }
 
-    /// Whether this server listens to the namespace's channels, waiting until `deadline` for
-    /// a subscription under way (the server just started, or Redis is coming back).
     async fn subscribed_by(&self, namespace: &str, deadline: tokio::time::Instant) -> bool {
-        let mut subscribed = self.subscribed.subscribe();
-        let ready = subscribed.wait_for(|subscribed| subscribed.contains(namespace));
-        matches!(tokio::time::timeout_at(deadline, ready).await, Ok(Ok(_)))
+        subscribed_by(&self.subscribed, namespace, deadline).await
     }
 
     /// How many other servers subscribe to the namespace's requests; `None` (logged) when
     /// Redis cannot tell.
     async fn other_servers(&self, namespace: &str) -> Option<usize> {
-        let counts: redis::RedisResult<Vec<(String, usize)>> = redis::cmd("PUBSUB")
-            .arg("NUMSUB")
-            .arg(self.request_channel(namespace))
-            .query_async(&mut self.queries.clone())
-            .await;
-        match counts {
-            Ok(counts) => Some(counts.first().map_or(0, |(_, n)| n.saturating_sub(1))),
-            Err(error) => {
-                tracing::warn!(%error, %namespace, "could not count the other servers");
-                None
-            }
-        }
+        let channel = self.request_channel(namespace);
+        other_subscribers(&self.queries, &channel, namespace).await
     }
 
     /// Publishes a request and gathers one answer from every other server, or those that came
@@ -488,6 +546,39 @@ impl Shared {
     }
 }
 
+/// Whether this server listens to the namespace's channels, waiting until `deadline` for a
+/// subscription under way (the server just started, or Redis is coming back).
+async fn subscribed_by(
+    subscribed: &watch::Sender<HashSet<String>>,
+    namespace: &str,
+    deadline: tokio::time::Instant,
+) -> bool {
+    let mut subscribed = subscribed.subscribe();
+    let ready = subscribed.wait_for(|subscribed| subscribed.contains(namespace));
+    matches!(tokio::time::timeout_at(deadline, ready).await, Ok(Ok(_)))
+}
+
+/// How many servers other than this one subscribe to a channel (each server holds one
+/// subscription to it); `None` (logged) when Redis cannot tell.
+async fn other_subscribers(
+    queries: &redis::aio::ConnectionManager,
+    channel: &str,
+    namespace: &str,
+) -> Option<usize> {
+    let counts: redis::RedisResult<Vec<(String, usize)>> = redis::cmd("PUBSUB")
+        .arg("NUMSUB")
+        .arg(channel)
+        .query_async(&mut queries.clone())
+        .await;
+    match counts {
+        Ok(counts) => Some(counts.first().map_or(0, |(_, n)| n.saturating_sub(1))),
+        Err(error) => {
+            tracing::warn!(%error, %namespace, "could not count the other servers");
+            None
+        }
+    }
+}
+
 /// How many queued messages one pipelined write publishes at most.
 const PUBLISH_BATCH: usize = 128;
 
@@ -539,12 +630,25 @@ async fn connect_publisher(
         .await
 }
 
+/// What a subscriber connection serves: the classic adapter's channels, or the Streams
+/// adapter's.
+trait Listener: Send + Sync + 'static {
+    /// The channels of one namespace.
+    fn channels(&self, namespace: &str) -> Vec<Subscription>;
+    /// A message on one of them.
+    fn on_message(self: &Arc<Self>, channel: &str, payload: &[u8]);
+    /// The namespaces whose channels are listened to now.
+    fn subscribed(&self) -> &watch::Sender<HashSet<String>>;
+    /// Redis went away: the other connections went with it.
+    fn on_outage(&self);
+}
+
 /// Receives every namespace's channels on one connection; resubscribes after a reconnect.
-async fn subscribe_loop(
+async fn subscribe_loop<L: Listener>(
     client: redis::Client,
     pubsub: redis::aio::PubSub,
     mut namespaces: mpsc::UnboundedReceiver<String>,
-    shared: std::sync::Weak<Shared>,
+    listener: std::sync::Weak<L>,
 ) {
     let mut paths: Vec<String> = Vec::new();
     let mut subscriptions: Vec<Subscription> = Vec::new();
@@ -553,10 +657,10 @@ async fn subscribe_loop(
         tokio::select! {
             namespace = namespaces.recv() => {
                 let Some(namespace) = namespace else { return };
-                let Some(shared) = shared.upgrade() else { return };
-                let channels = shared.channels(&namespace);
+                let Some(listener) = listener.upgrade() else { return };
+                let channels = listener.channels(&namespace);
                 match subscribe(&mut sink, &channels).await {
-                    Ok(()) => shared.subscribed.send_modify(|subscribed| {
+                    Ok(()) => listener.subscribed().send_modify(|subscribed| {
                         subscribed.insert(namespace.clone());
                     }),
                     // Queries of this namespace report the cluster as unreachable until a
@@ -567,18 +671,36 @@ async fn subscribe_loop(
                 paths.push(namespace);
             }
             message = stream.next() => {
-                let Some(shared) = shared.upgrade() else { return };
+                let Some(listener) = listener.upgrade() else { return };
                 match message {
-                    Some(message) => incoming::on_message(&shared, message.get_channel_name(), message.get_payload_bytes()),
+                    Some(message) => listener.on_message(message.get_channel_name(), message.get_payload_bytes()),
                     None => {
-                        shared.subscribed.send_modify(HashSet::clear);
-                        shared.outages.send_modify(|outages| *outages += 1);
+                        listener.subscribed().send_modify(HashSet::clear);
+                        listener.on_outage();
                         (sink, stream) = reconnect_subscriber(&client, &subscriptions).await;
-                        shared.subscribed.send_modify(|subscribed| subscribed.extend(paths.iter().cloned()));
+                        listener.subscribed().send_modify(|subscribed| subscribed.extend(paths.iter().cloned()));
                     }
                 }
             }
         }
+    }
+}
+
+impl Listener for Shared {
+    fn channels(&self, namespace: &str) -> Vec<Subscription> {
+        self.channels(namespace).into()
+    }
+
+    fn on_message(self: &Arc<Self>, channel: &str, payload: &[u8]) {
+        incoming::on_message(self, channel, payload);
+    }
+
+    fn subscribed(&self) -> &watch::Sender<HashSet<String>> {
+        &self.subscribed
+    }
+
+    fn on_outage(&self) {
+        self.outages.send_modify(|outages| *outages += 1);
     }
 }
 

@@ -26,7 +26,6 @@ use crate::socket::adapter::{
 };
 use crate::socket::recovery::{Offset, SavedSession};
 use crate::socketio::packet::Args;
-use crate::sync::{read as read_lock, write};
 
 /// The adapter of one namespace: the in-memory rooms of this server, and the cluster through
 /// a Redis stream and Pub/Sub. Sessions of disconnected sockets are kept in Redis, so that a
@@ -42,11 +41,7 @@ impl RedisStreamsAdapter {
     pub(super) fn new(redis: RedisStreams, namespace: LocalNamespace) -> Self {
         let path = namespace.path().to_owned();
         let local = Arc::new(LocalAdapter::rooms_only(namespace.clone()));
-        let previous = write(&redis.0.namespaces).insert(path.clone(), local.clone());
-        assert!(
-            previous.is_none(),
-            "a ferrio::RedisStreams serves one SocketIo server: connect once per server (namespace `{path}` is already served)"
-        );
+        redis.0.namespaces.join(&path, &local);
         let _ = redis.0.subscribe.send(path);
         Self {
             local,
@@ -124,41 +119,16 @@ impl RedisStreamsAdapter {
 }
 
 impl Drop for RedisStreamsAdapter {
+    /// The namespace's server is gone: another may now be built on this connection.
     fn drop(&mut self) {
-        let mut namespaces = write(&self.shared().namespaces);
-        if namespaces
-            .get(self.namespace.path())
-            .is_some_and(|local| Arc::ptr_eq(local, &self.local))
-        {
-            namespaces.remove(self.namespace.path());
-        }
+        self.shared()
+            .namespaces
+            .leave(self.namespace.path(), &self.local);
     }
 }
 
 impl Adapter for RedisStreamsAdapter {
-    fn namespace(&self) -> &LocalNamespace {
-        &self.namespace
-    }
-
-    fn local_sockets(&self, options: &BroadcastOptions) -> Vec<Sid> {
-        self.local.select(options)
-    }
-
-    fn add_all(&self, sid: Sid, rooms: &[Room]) {
-        self.local.add_all(sid, rooms);
-    }
-
-    fn del(&self, sid: Sid, room: &Room) {
-        self.local.del(sid, room);
-    }
-
-    fn del_all(&self, sid: Sid) {
-        self.local.del_all(sid);
-    }
-
-    fn socket_rooms(&self, sid: Sid) -> Vec<Room> {
-        self.local.socket_rooms(sid)
-    }
+    super::super::local_index!();
 
     /// This server's rooms: Node's cluster adapters do not gather the others'.
     fn all_rooms(&self) -> AdapterFuture<'_, ClusterResult<HashSet<Room>>> {
@@ -562,7 +532,7 @@ pub(super) fn on_entry(shared: &Shared, message: Message, id: &str) {
     if message.uid == shared.uid {
         return;
     }
-    let Some(local) = read_lock(&shared.namespaces).get(&message.nsp).cloned() else {
+    let Some(local) = shared.namespaces.get(&message.nsp) else {
         return;
     };
     let opts = || options_of(message.get("opts"));

@@ -10,19 +10,18 @@ mod message;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 
 pub use adapter::RedisStreamsAdapter;
 
 use self::message::Message;
-use super::{Subscription, reconnect_subscriber, subscribe};
+use super::{Listener, Members, Subscription, other_subscribers, subscribe_loop, subscribed_by};
 use crate::adapter::LocalAdapter;
 use crate::socket::adapter::{Adapter, BroadcastOptions, BroadcastPacket};
-use crate::sync::{lock, read};
+use crate::sync::lock;
 
 /// How many entries may wait to be appended before new ones are refused (and logged).
 const APPEND_QUEUE: usize = 4096;
@@ -89,7 +88,7 @@ struct Shared {
     /// Questions this server awaits answers to, by request id.
     pending: std::sync::Mutex<HashMap<String, mpsc::UnboundedSender<Message>>>,
     /// Each namespace's local rooms, which the cluster's messages act on.
-    namespaces: RwLock<HashMap<String, Arc<LocalAdapter>>>,
+    namespaces: Members,
 }
 
 /// An entry to append to the stream, and the local delivery that waits for its id.
@@ -154,7 +153,7 @@ impl RedisStreams {
             subscribe,
             subscribed: watch::Sender::new(HashSet::new()),
             pending: std::sync::Mutex::new(HashMap::new()),
-            namespaces: RwLock::new(HashMap::new()),
+            namespaces: Members::default(),
         });
         tokio::spawn(append_loop(commands, shared.settings.clone(), append_queue));
         tokio::spawn(read_loop(client.clone(), reader, Arc::downgrade(&shared)));
@@ -239,24 +238,12 @@ impl Shared {
     /// tell, or this server is not subscribed yet.
     async fn other_servers(&self, namespace: &str) -> Option<usize> {
         let deadline = tokio::time::Instant::now() + self.settings.requests_timeout;
-        let mut subscribed = self.subscribed.subscribe();
-        let ready = subscribed.wait_for(|subscribed| subscribed.contains(namespace));
-        if !matches!(tokio::time::timeout_at(deadline, ready).await, Ok(Ok(_))) {
+        if !subscribed_by(&self.subscribed, namespace, deadline).await {
             tracing::warn!(%namespace, "not subscribed to the cluster");
             return None;
         }
-        let counts: redis::RedisResult<Vec<(String, usize)>> = redis::cmd("PUBSUB")
-            .arg("NUMSUB")
-            .arg(self.public_channel(namespace))
-            .query_async(&mut self.commands.clone())
-            .await;
-        match counts {
-            Ok(counts) => Some(counts.first().map_or(0, |(_, n)| n.saturating_sub(1))),
-            Err(error) => {
-                tracing::warn!(%error, %namespace, "could not count the other servers");
-                None
-            }
-        }
+        let channel = self.public_channel(namespace);
+        other_subscribers(&self.commands, &channel, namespace).await
     }
 
     /// Registers a question; its answers arrive on the returned receiver until it is dropped.
@@ -477,60 +464,37 @@ fn xrange_entries(reply: &redis::Value) -> Vec<Entry> {
         .collect()
 }
 
-/// Receives every namespace's channels on one connection; resubscribes after a reconnect.
-async fn subscribe_loop(
-    client: redis::Client,
-    pubsub: redis::aio::PubSub,
-    mut namespaces: mpsc::UnboundedReceiver<String>,
-    shared: std::sync::Weak<Shared>,
-) {
-    let mut paths: Vec<String> = Vec::new();
-    let mut subscriptions: Vec<Subscription> = Vec::new();
-    let (mut sink, mut stream) = pubsub.split();
-    loop {
-        tokio::select! {
-            namespace = namespaces.recv() => {
-                let Some(namespace) = namespace else { return };
-                let Some(shared) = shared.upgrade() else { return };
-                let channels = [
-                    Subscription::Channel(shared.public_channel(&namespace)),
-                    Subscription::Channel(shared.private_channel(&namespace, &shared.uid)),
-                ];
-                match subscribe(&mut sink, &channels).await {
-                    Ok(()) => shared.subscribed.send_modify(|subscribed| {
-                        subscribed.insert(namespace.clone());
-                    }),
-                    Err(error) => tracing::error!(%error, %namespace, "redis subscription failed"),
-                }
-                subscriptions.extend(channels);
-                paths.push(namespace);
-            }
-            message = stream.next() => {
-                let Some(shared) = shared.upgrade() else { return };
-                match message {
-                    Some(message) => on_pubsub(&shared, message.get_channel_name(), message.get_payload_bytes()),
-                    None => {
-                        shared.subscribed.send_modify(HashSet::clear);
-                        (sink, stream) = reconnect_subscriber(&client, &subscriptions).await;
-                        shared.subscribed.send_modify(|subscribed| subscribed.extend(paths.iter().cloned()));
-                        tokio::spawn(reconnect_commands(shared.commands.clone()));
-                    }
-                }
-            }
-        }
+impl Listener for Shared {
+    fn channels(&self, namespace: &str) -> Vec<Subscription> {
+        vec![
+            Subscription::Channel(self.public_channel(namespace)),
+            Subscription::Channel(self.private_channel(namespace, &self.uid)),
+        ]
+    }
+
+    fn on_message(self: &Arc<Self>, channel: &str, payload: &[u8]) {
+        on_pubsub(self, channel, payload);
+    }
+
+    fn subscribed(&self) -> &watch::Sender<HashSet<String>> {
+        &self.subscribed
+    }
+
+    fn on_outage(&self) {
+        tokio::spawn(reconnect_commands(self.commands.clone()));
     }
 }
 
-/// Redis came back: the command connection went with it, and would learn so only by failing
+/// Redis went away: the command connection went with it, and would learn so only by failing
 /// its next command (an event lost, a session not found). Ping it until it answers, so that it
-/// reconnects now.
+/// reconnects as soon as Redis is back.
 async fn reconnect_commands(mut commands: redis::aio::ConnectionManager) {
-    for _ in 0..20 {
+    loop {
         let ping: redis::RedisResult<()> = redis::cmd("PING").query_async(&mut commands).await;
         if ping.is_ok() {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
@@ -550,7 +514,7 @@ fn on_pubsub(shared: &Arc<Shared>, channel: &str, payload: &[u8]) {
     if channel == shared.private_channel(&message.nsp, &shared.uid) {
         return shared.on_response(message);
     }
-    let local = read(&shared.namespaces).get(&message.nsp).cloned();
+    let local = shared.namespaces.get(&message.nsp);
     if let Some(local) = local
         && channel == shared.public_channel(&message.nsp)
     {
