@@ -208,9 +208,9 @@ impl AnswerContext for EventContext {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of this handler (of `{C}`)",
     label = "neither an extractor of this kind of handler nor a payload type (`serde::Deserialize`)",
-    note = "event handlers take payload arguments (any `T: DeserializeOwned`, `Option<T>` for optional ones, `serde_json::Value`, `bytes::Bytes`) and the extractors `Socket`, `SocketIo`, `State<T>`, `SessionState<T>`, `SocketData<T>`, `AckSender`, `Payload`, `Event`, `TryData<T>`",
-    note = "connect handlers take the auth payload (any `T: DeserializeOwned`) and `Socket`, `SocketIo`, `State<T>`, `SessionState<T>`, `SocketData<T>`; they cannot acknowledge",
-    note = "disconnect handlers take no payload: `Socket`, `SocketIo`, `State<T>`, `SessionState<T>`, `SocketData<T>`, `DisconnectReason`",
+    note = "event handlers take payload arguments (any `T: DeserializeOwned`, `Option<T>` for optional ones, `serde_json::Value`, `bytes::Bytes`) and the extractors `Socket`, `SocketIo`, `State<T>`, `SessionState<T>`, `SocketData<T>`, `Recovered`, `AckSender`, `Payload`, `Event`, `TryData<T>`",
+    note = "connect handlers take the auth payload (any `T: DeserializeOwned`) and `Socket`, `SocketIo`, `State<T>`, `SessionState<T>`, `SocketData<T>`, `Recovered`; they cannot acknowledge",
+    note = "disconnect handlers take no payload: `Socket`, `SocketIo`, `State<T>`, `SessionState<T>`, `SocketData<T>`, `Recovered`, `DisconnectReason`",
     note = "server event handlers run for no socket: they take the event's arguments and `SocketIo`, `State<T>`, `Payload`, `Event`",
     note = "for a type of your own, add `#[derive(Deserialize)]`, or implement `ferrio::FromContext` for it"
 )]
