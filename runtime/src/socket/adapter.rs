@@ -122,6 +122,7 @@ impl BroadcastPacket {
         })
     }
 
+    #[inline]
     pub(crate) fn offset(&self) -> Option<Offset> {
         self.stamp.as_ref().map(|(offset, _)| *offset)
     }

@@ -514,19 +514,27 @@ impl Socket<Untyped> {
     }
 
     /// Queues a packet, or holds it until the connection is confirmed.
+    #[inline]
     pub(crate) fn send_packet(&self, frame: Frame) -> Result<(), SendError> {
         self.queue(frame, None)
     }
 
     /// Queues a broadcast, or holds it, with its offset, until the connection is confirmed. A
     /// client that cannot recover gets it without the offset.
+    #[inline]
     pub(crate) fn send_broadcast(&self, packet: &BroadcastPacket) -> Result<(), SendError> {
+        // Without recovery nothing is numbered: the one test a delivery pays for it.
+        let Some(offset) = packet.offset() else {
+            return self.send_packet(packet.frame.clone());
+        };
         match self.inner.pid {
-            Some(_) => self.queue(packet.frame.clone(), packet.offset()),
-            None => self.queue(packet.unstamped().clone(), None),
+            Some(_) => self.queue(packet.frame.clone(), Some(offset)),
+            None => self.send_packet(packet.unstamped().clone()),
         }
     }
 
+    // Inlined into each caller, so that a packet without offset skips the repeat check.
+    #[inline(always)]
     fn queue(&self, frame: Frame, offset: Option<Offset>) -> Result<(), SendError> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(SendError::closed());
