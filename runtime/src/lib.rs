@@ -48,6 +48,8 @@ mod sid;
 mod socket;
 mod socketio;
 mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use adapter::LocalAdapter;
 #[cfg(feature = "redis")]

@@ -150,6 +150,12 @@ impl SocketIo {
         Arc::downgrade(&self.shared)
     }
 
+    /// The path the server is mounted at, such as `/socket.io/`.
+    #[cfg(feature = "testing")]
+    pub(crate) fn engine_path(&self) -> &str {
+        &self.engine.engine.config.path
+    }
+
     fn shared(&self) -> &Shared {
         &self.shared
     }
