@@ -104,6 +104,16 @@ async fn user_connected(socket: Socket, io: SocketIo, user: NewUser) {
     );
 }
 
+/// The chat's Socket.IO server.
+fn server(builder: ferrio::SocketIoBuilder) -> SocketIo {
+    builder
+        // A page whose network drops comes back in its room, with the messages it missed.
+        .connection_state_recovery(ConnectionStateRecovery::default())
+        .cors(Cors::Any)
+        .transports([Transport::Polling, Transport::Websocket])
+        .build()
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     common::init_tracing();
@@ -115,13 +125,7 @@ async fn main() -> std::io::Result<()> {
             .map_err(std::io::Error::other)?;
         builder = builder.adapter(redis.adapter());
     }
-    let io = builder
-        // A page whose network drops comes back in its room, with the messages it missed.
-        .connection_state_recovery(ConnectionStateRecovery::default())
-        .cors(Cors::Any)
-        .transports([Transport::Polling, Transport::Websocket])
-        .serve_client(common::client_script(common::Client::V4))
-        .build();
+    let io = server(builder.serve_client(common::client_script(common::Client::V4)));
     let app = axum::Router::new()
         .route_service("/socket.io/", io.clone())
         .route_service("/socket.io/socket.io.js", io.clone())
@@ -133,4 +137,80 @@ async fn main() -> std::io::Result<()> {
             io.close().await;
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use ferrio::testing::{ReceivedEvent, TestClient};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// An event's first argument (recovery appends an offset after it).
+    fn first(event: &ReceivedEvent) -> Value {
+        event.arg(0).expect("an argument")
+    }
+
+    async fn joined(io: &SocketIo, username: &str, room: &str) -> TestClient {
+        let mut client = TestClient::connect(io, "/chat").await.expect("connects");
+        client
+            .emit("join", json!({ "username": username, "room": room }))
+            .await
+            .expect("joins");
+        let entered = client.expect_event("message").await.expect("announced");
+        assert_eq!(first(&entered), format!("{username} has entered the room."));
+        client
+    }
+
+    #[tokio::test]
+    async fn rooms_keep_conversations_apart() {
+        let io = server(SocketIo::builder());
+        let mut ann = joined(&io, "ann", "lobby").await;
+        let mut bob = joined(&io, "bob", "lobby").await;
+        let mut cat = joined(&io, "cat", "games").await;
+        let seen = ann.expect_event("message").await.expect("bob's entrance");
+        assert_eq!(first(&seen), "bob has entered the room.");
+
+        ann.emit("chat", json!({ "room": "lobby", "text": "hi" }))
+            .await
+            .expect("chats");
+        for client in [&mut ann, &mut bob] {
+            let line = client
+                .expect_event("chat")
+                .await
+                .expect("the lobby hears it");
+            assert_eq!(first(&line), json!({ "username": "ann", "text": "hi" }));
+        }
+        cat.expect_nothing(std::time::Duration::from_millis(100))
+            .await
+            .expect("games hears nothing");
+
+        bob.emit("leave", json!({ "username": "bob", "room": "lobby" }))
+            .await
+            .expect("leaves");
+        let left = ann.expect_event("message").await.expect("told");
+        assert_eq!(first(&left), "bob has left the room.");
+    }
+
+    #[tokio::test]
+    async fn a_new_user_learns_who_saw_it_arrive() {
+        let io = server(SocketIo::builder());
+        let mut ann = TestClient::connect(&io, "/user").await.expect("connects");
+        let mut bob = TestClient::connect(&io, "/user").await.expect("connects");
+        bob.emit("user-connected", json!({ "username": "bob" }))
+            .await
+            .expect("arrives");
+        for (client, name) in [(&mut ann, "ann"), (&mut bob, "bob")] {
+            let newcomer = client.expect_event("new-user").await.expect("asked");
+            assert_eq!(first(&newcomer), json!({ "username": "bob" }));
+            newcomer.ack(name).expect("answers with its name");
+        }
+        let seen = bob.expect_event("seen-by").await.expect("told");
+        let mut seen = first(&seen);
+        seen["users"]
+            .as_array_mut()
+            .expect("users")
+            .sort_by_key(|user| user.to_string());
+        assert_eq!(seen, json!({ "count": 2, "users": ["ann", "bob"] }));
+    }
 }

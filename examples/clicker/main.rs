@@ -167,14 +167,17 @@ fn escape_html(text: &str) -> String {
         .collect()
 }
 
+/// The game's Socket.IO server, its players in `game`.
+fn server(builder: ferrio::SocketIoBuilder, game: Game) -> SocketIo {
+    builder.state(game).build()
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     common::init_tracing();
+    let builder = SocketIo::builder().serve_client(common::client_script(common::Client::V2));
     let game = Game::default();
-    let io = SocketIo::builder()
-        .serve_client(common::client_script(common::Client::V2))
-        .state(game.clone())
-        .build();
+    let io = server(builder, game.clone());
     tokio::spawn(dig(io.clone(), game));
     // Pages beside Socket.IO on one server: GET / and the static files, and the form's POST.
     let pages = axum::Router::new()
@@ -185,4 +188,90 @@ async fn main() -> std::io::Result<()> {
         .with_fallback(pages)
         .with_graceful_shutdown(common::ctrl_c())
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use ferrio::testing::TestClient;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    async fn player(io: &SocketIo, name: &str) -> TestClient {
+        let client = TestClient::connect(io, "/").await.expect("connects");
+        client.emit("register", name).await.expect("registers");
+        client
+    }
+
+    #[tokio::test]
+    async fn clicking_earns_gold_and_buying_spends_it() {
+        let io = server(SocketIo::builder(), Game::default());
+        let mut ann = player(&io, "ann").await;
+        let state = ann
+            .expect_event("gameState")
+            .await
+            .expect("the first state");
+        assert_eq!(
+            state.arg::<Value>(0).expect("a state"),
+            json!({ "username": "ann", "gold": 0, "equipment": { "shovel": 0, "excavator": 0 }, "goldPerSecond": 0 })
+        );
+        let refused: Value = ann
+            .emit_with_ack("buy", "shovel")
+            .await
+            .expect("a purchase");
+        assert_eq!(refused, json!({ "bought": false, "gold": 0 }));
+        let unchanged = ann
+            .expect_event("gameState")
+            .await
+            .expect("the state, unchanged");
+        assert_eq!(unchanged.arg::<Value>(0).expect("a state")["gold"], 0);
+        let reason = ann.expect_event("refused").await.expect("told why");
+        assert_eq!(
+            reason.arg::<String>(0).expect("text"),
+            "Not enough gold for a shovel"
+        );
+        for gold in 1..=10u64 {
+            ann.emit("clickGold", ()).await.expect("clicks");
+            let seen = ann.expect_event("goldClicked").await.expect("seen");
+            assert_eq!(
+                seen.arg::<String>(0).expect("text"),
+                "I see you clicking that gold"
+            );
+            let state = ann.expect_event("gameState").await.expect("a state");
+            assert_eq!(state.arg::<Value>(0).expect("a state")["gold"], gold);
+        }
+        let bought: Value = ann
+            .emit_with_ack("buy", "shovel")
+            .await
+            .expect("a purchase");
+        assert_eq!(bought, json!({ "bought": true, "gold": 0 }));
+        let state = ann.expect_event("gameState").await.expect("a state");
+        assert_eq!(state.arg::<Value>(0).expect("a state")["goldPerSecond"], 1);
+    }
+
+    /// The digging task pushes each player's state to that player alone, by socket id.
+    #[tokio::test]
+    async fn every_second_each_player_gets_its_own_state_alone() {
+        let game = Game::default();
+        let io = server(SocketIo::builder(), game.clone());
+        tokio::spawn(dig(io.clone(), game));
+        let mut ann = player(&io, "ann").await;
+        let mut bob = player(&io, "bob").await;
+        for (client, name) in [(&mut ann, "ann"), (&mut bob, "bob")] {
+            let first = client
+                .expect_event("gameState")
+                .await
+                .expect("the first state");
+            assert_eq!(first.arg::<Value>(0).expect("a state")["username"], name);
+            let pushed = client
+                .expect_event("gameState")
+                .await
+                .expect("a push within 2 s");
+            assert_eq!(
+                pushed.arg::<Value>(0).expect("a state")["username"],
+                name,
+                "{name} gets its own state"
+            );
+        }
+    }
 }

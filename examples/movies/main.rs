@@ -90,3 +90,48 @@ async fn main() -> std::io::Result<()> {
         .with_graceful_shutdown(common::ctrl_c())
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use ferrio::testing::TestClient;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    async fn visit(io: &SocketIo, cookie: &str) -> (TestClient, Value) {
+        let mut client = TestClient::builder(io, "/movies")
+            .header("cookie", &format!("theme=dark; {COOKIE_NAME}={cookie}"))
+            .connect()
+            .await
+            .expect("connects");
+        let hello = client.expect_event("on_connect").await.expect("greeted");
+        (client, hello.arg(0).expect("logged_in"))
+    }
+
+    #[tokio::test]
+    async fn identifying_is_remembered_by_the_browsers_cookie() {
+        let io = SocketIo::builder().state(Users::default()).build();
+        let (mut first, hello) = visit(&io, "browser-1").await;
+        assert_eq!(hello, json!({ "logged_in": false }));
+        first.emit("identify", "ada").await.expect("identifies");
+        let identified = first.expect_event("identified").await.expect("identified");
+        assert_eq!(
+            identified.arg::<Value>(0).expect("a user"),
+            json!({ "username": "ada" })
+        );
+        first.disconnect().await.expect("leaves");
+
+        let (_, again) = visit(&io, "browser-1").await;
+        assert_eq!(
+            again,
+            json!({ "logged_in": true }),
+            "the same browser is still identified"
+        );
+        let (_, other) = visit(&io, "browser-2").await;
+        assert_eq!(
+            other,
+            json!({ "logged_in": false }),
+            "another browser is not"
+        );
+    }
+}

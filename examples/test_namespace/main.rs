@@ -67,3 +67,62 @@ async fn main() -> std::io::Result<()> {
         None => server.await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ferrio::testing::TestClient;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// `my_event` and its answer, acknowledged so that the server's callback runs.
+    async fn exchange(client: &mut TestClient, data: &str) -> Value {
+        client
+            .emit("my_event", json!({ "data": data }))
+            .await
+            .expect("emits");
+        let response = client.expect_event("my_response").await.expect("answered");
+        let body = response.arg::<Value>(0).expect("a response");
+        assert!(
+            response.wants_ack(),
+            "the server awaits the client's callback"
+        );
+        response.ack(()).expect("acknowledges");
+        let ran = client
+            .expect_event("callback_ran")
+            .await
+            .expect("the callback ran");
+        assert_eq!(
+            ran.arg::<Value>(0).expect("a count")["count"],
+            body["count"]
+        );
+        body
+    }
+
+    #[tokio::test]
+    async fn each_session_counts_its_own_events() {
+        let io = SocketIo::builder().build();
+        let mut first = TestClient::connect(&io, "/test").await.expect("connects");
+        let hello = first.expect_event("my_response").await.expect("greeted");
+        assert_eq!(
+            hello.arg::<Value>(0).expect("a response"),
+            json!({ "data": "Server connected", "count": 0 })
+        );
+        assert_eq!(
+            exchange(&mut first, "one").await,
+            json!({ "data": "one", "count": 1 })
+        );
+        assert_eq!(
+            exchange(&mut first, "two").await,
+            json!({ "data": "two", "count": 2 })
+        );
+
+        let mut second = TestClient::connect(&io, "/test").await.expect("connects");
+        second.expect_event("my_response").await.expect("greeted");
+        assert_eq!(
+            exchange(&mut second, "mine").await,
+            json!({ "data": "mine", "count": 1 })
+        );
+        assert_eq!(exchange(&mut first, "three").await["count"], 3);
+    }
+}

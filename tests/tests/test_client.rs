@@ -81,7 +81,9 @@ fn server() -> SocketIo {
 #[tokio::test]
 async fn connects_with_auth_and_sees_a_refusal() {
     let io = server();
-    let client = TestClient::connect_with_auth(&io, "/game", json!({ "token": "good" }))
+    let client = TestClient::builder(&io, "/game")
+        .auth(json!({ "token": "good" }))
+        .connect()
         .await
         .expect("connects");
     assert!(
@@ -89,7 +91,9 @@ async fn connects_with_auth_and_sees_a_refusal() {
         "the server knows the socket by the client's id"
     );
 
-    let refused = TestClient::connect_with_auth(&io, "/game", json!({ "token": "bad" }))
+    let refused = TestClient::builder(&io, "/game")
+        .auth(json!({ "token": "bad" }))
+        .connect()
         .await
         .expect_err("refused");
     assert_eq!(
@@ -212,10 +216,11 @@ async fn either_side_disconnects_and_the_reason_is_told() {
 #[tokio::test]
 async fn a_failed_wait_says_what_was_awaited_and_what_came() {
     let io = server();
-    let mut client = TestClient::connect(&io, "/game")
+    let mut client = TestClient::builder(&io, "/game")
+        .timeout(Duration::from_millis(100))
+        .connect()
         .await
-        .expect("connects")
-        .with_timeout(Duration::from_millis(100));
+        .expect("connects");
     let nothing = client.next_event().await.expect_err("nothing was sent");
     assert!(nothing.is_timeout());
     assert_eq!(

@@ -4,7 +4,7 @@
 //! It runs the server's real code: the request goes through the server's HTTP handling and a
 //! WebSocket upgrade over an in-memory pipe, and every packet through the same encoder and
 //! decoder as on the wire, so the same handlers, extractors, state, error handlers, adapter and
-//! ordering rules apply. Every wait is bounded (2 s by default, [`TestClient::with_timeout`])
+//! ordering rules apply. Every wait is bounded (2 s by default, [`TestClientBuilder::timeout`])
 //! and fails with what was awaited and what came instead.
 //!
 //! # Examples
@@ -103,22 +103,18 @@ impl fmt::Debug for Received {
 }
 
 impl TestClient {
-    /// Connects to a namespace without an auth payload.
+    /// Connects to a namespace, without an auth payload; see [`builder`](Self::builder) for
+    /// one, handshake headers or another timeout.
     ///
     /// # Errors
     ///
     /// The namespace refused the connection ([`TestError::refusal`]), or the server did not
     /// answer in time.
     pub async fn connect(io: &SocketIo, namespace: &str) -> Result<Self, TestError> {
-        Self::open(io, namespace, None).await
+        Self::builder(io, namespace).connect().await
     }
 
-    /// Connects to a namespace with an auth payload (socket.io-client's `auth` option), which
-    /// the connect handler reads.
-    ///
-    /// # Errors
-    ///
-    /// As [`connect`](Self::connect); also when the auth does not serialize.
+    /// Starts the settings of a connection to a namespace.
     ///
     /// # Examples
     ///
@@ -126,42 +122,54 @@ impl TestClient {
     /// # async fn f(io: ferrio::SocketIo) -> Result<(), ferrio::testing::TestError> {
     /// use ferrio::testing::TestClient;
     ///
-    /// let refused = TestClient::connect_with_auth(&io, "/admin", serde_json::json!({ "token": "bad" })).await;
-    /// assert_eq!(refused.err().and_then(|e| e.refusal().cloned()).map(|r| r["message"].clone()), Some("not allowed".into()));
-    /// # Ok(()) }
+    /// let client = TestClient::builder(&io, "/admin")
+    ///     .auth(serde_json::json!({ "token": "secret" }))
+    ///     .header("cookie", "session=42")
+    ///     .timeout(std::time::Duration::from_millis(500))
+    ///     .connect()
+    ///     .await?;
+    /// # let _ = client; Ok(()) }
     /// ```
-    pub async fn connect_with_auth(
-        io: &SocketIo,
-        namespace: &str,
-        auth: impl Serialize,
-    ) -> Result<Self, TestError> {
-        let auth = serde_json::to_value(auth).map_err(TestError::encode)?;
-        Self::open(io, namespace, Some(auth)).await
+    pub fn builder(io: &SocketIo, namespace: &str) -> TestClientBuilder {
+        TestClientBuilder {
+            io: io.clone(),
+            namespace: namespace.to_owned(),
+            auth: None,
+            headers: http::HeaderMap::new(),
+            timeout: DEFAULT_TIMEOUT,
+        }
     }
 
-    async fn open(io: &SocketIo, namespace: &str, auth: Option<Value>) -> Result<Self, TestError> {
+    async fn open(settings: TestClientBuilder) -> Result<Self, TestError> {
+        let TestClientBuilder {
+            io,
+            namespace,
+            auth,
+            headers,
+            timeout,
+        } = settings;
         let awaited = format!("the connection to {namespace}");
-        let transport = Transport::open(io, io.engine_path(), namespace)
+        let transport = Transport::open(&io, io.engine_path(), &namespace, headers)
             .await
             .map_err(|error| TestError::transport(&awaited, error))?;
+        let mut connect = String::from("40");
+        if namespace != "/" {
+            connect.push_str(&namespace);
+            connect.push(',');
+        }
+        if let Some(auth) = auth {
+            connect.push_str(&auth.to_string());
+        }
         let mut client = Self {
-            namespace: namespace.to_owned(),
+            namespace,
             id: Sid::random(),
             outgoing: transport.outgoing,
             received: transport.received,
             unread: VecDeque::new(),
             acks: transport.acks,
             next_ack: 0,
-            timeout: DEFAULT_TIMEOUT,
+            timeout,
         };
-        let mut connect = String::from("40");
-        if namespace != "/" {
-            connect.push_str(namespace);
-            connect.push(',');
-        }
-        if let Some(auth) = auth {
-            connect.push_str(&auth.to_string());
-        }
         client.send(WsMessage::text(connect), &awaited)?;
         match client.take(&awaited).await? {
             Received::Connected(reply) => {
@@ -177,12 +185,6 @@ impl TestClient {
             }),
             other => Err(TestError::unexpected(&awaited, format!("{other:?}"))),
         }
-    }
-
-    /// How long each wait lasts before it fails (2 s by default).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
     }
 
     /// The socket's id, as the server knows it.
@@ -422,6 +424,62 @@ impl fmt::Debug for TestClient {
         f.debug_struct("TestClient")
             .field("namespace", &self.namespace)
             .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The settings of a [`TestClient`]'s connection, from [`TestClient::builder`].
+#[must_use = "a builder does nothing until `connect` is awaited"]
+pub struct TestClientBuilder {
+    io: SocketIo,
+    namespace: String,
+    auth: Option<Value>,
+    headers: http::HeaderMap,
+    timeout: Duration,
+}
+
+impl TestClientBuilder {
+    /// The auth payload (socket.io-client's `auth` option), which the connect handler reads.
+    /// A value that does not serialize to JSON is sent as `null`.
+    pub fn auth(mut self, auth: impl Serialize) -> Self {
+        self.auth = Some(serde_json::to_value(auth).unwrap_or_default());
+        self
+    }
+
+    /// A header of the handshake request, as a browser sends its cookies; the handlers read it
+    /// in [`Socket::handshake`](crate::Socket::handshake). An invalid name or value is left out.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::try_from(name),
+            http::HeaderValue::try_from(value),
+        ) {
+            self.headers.append(name, value);
+        }
+        self
+    }
+
+    /// How long each wait of the client lasts before it fails (2 s by default).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connects.
+    ///
+    /// # Errors
+    ///
+    /// As [`TestClient::connect`].
+    pub async fn connect(self) -> Result<TestClient, TestError> {
+        TestClient::open(self).await
+    }
+}
+
+impl fmt::Debug for TestClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestClientBuilder")
+            .field("namespace", &self.namespace)
+            .field("auth", &self.auth)
+            .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
 }

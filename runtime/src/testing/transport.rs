@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::payload::Payload;
 use crate::serve::{App, PeerAddr};
@@ -41,7 +42,12 @@ pub(super) type Acks = Arc<Mutex<HashMap<u64, oneshot::Sender<Payload>>>>;
 impl Transport {
     /// Opens a WebSocket to `app` at `path` through an in-memory pipe; `namespace`'s packets
     /// are the ones handed on.
-    pub(super) async fn open<A: App>(app: &A, path: &str, namespace: &str) -> Result<Self, String> {
+    pub(super) async fn open<A: App>(
+        app: &A,
+        path: &str,
+        namespace: &str,
+        headers: http::HeaderMap,
+    ) -> Result<Self, String> {
         let (client_io, server_io) = tokio::io::duplex(64 * 1024);
         let app = app.clone();
         tokio::spawn(async move {
@@ -58,7 +64,11 @@ impl Transport {
             }
         });
         let url = format!("ws://ferrio.test{path}?EIO=4&transport=websocket");
-        let (socket, _) = tokio_tungstenite::client_async(url, client_io)
+        let mut request = url
+            .into_client_request()
+            .map_err(|error| format!("the WebSocket request is invalid: {error}"))?;
+        request.headers_mut().extend(headers);
+        let (socket, _) = tokio_tungstenite::client_async(request, client_io)
             .await
             .map_err(|error| format!("the WebSocket handshake failed: {error}"))?;
         let (mut sink, mut stream) = socket.split();
