@@ -33,6 +33,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseClientList } from "./client-list.mjs";
 import assert from "node:assert/strict";
 import { createClient } from "redis";
 import { io } from "socket.io-client";
@@ -365,20 +366,7 @@ export async function startRedis({ tls = null, password = null, requireClientCer
   throw lastErr;
 }
 
-/** CLIENT LIST's text, parsed: one object per connection (`id`, `name`, `sub`, `cmd`, `flags`, …). */
-export function parseClientList(text) {
-  return text
-    .split("\n")
-    .filter((line) => line.trim())
-    .map((line) =>
-      Object.fromEntries(
-        line
-          .trim()
-          .split(" ")
-          .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
-      ),
-    );
-}
+export { parseClientList };
 
 /** A stored session: base64 text of MessagePack → the decoded value, or {undecodable}. */
 export function decodeSession(raw) {

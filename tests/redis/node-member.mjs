@@ -60,6 +60,7 @@ import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient } from "redis";
+import { parseClientList } from "./client-list.mjs";
 
 const env = (name, dflt) => process.env[name] ?? dflt;
 const REDIS_URL = env("REDIS_URL");
@@ -121,18 +122,7 @@ async function makeAdapter() {
 
 /** CLIENT LIST, parsed: one {id, name, sub, cmd, flags, …} per connection. */
 async function clientList(client) {
-  const text = String(await client.sendCommand(["CLIENT", "LIST"]));
-  return text
-    .split("\n")
-    .filter((line) => line.trim())
-    .map((line) =>
-      Object.fromEntries(
-        line
-          .trim()
-          .split(" ")
-          .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
-      ),
-    );
+  return parseClientList(await client.sendCommand(["CLIENT", "LIST"]));
 }
 
 /**

@@ -16,18 +16,7 @@ import { NODE_ENV } from "./suites.mjs";
 
 /** The members' Redis connections (CLIENT LIST minus the harness's own), with sub/psub counts. */
 async function memberConnections(cluster) {
-  const text = await cluster.redis.client.sendCommand(["CLIENT", "LIST"]);
-  return text
-    .trim()
-    .split("\n")
-    .map((line) =>
-      Object.fromEntries(
-        line
-          .trim()
-          .split(" ")
-          .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
-      ),
-    )
+  return (await cluster.redis.clientList())
     .filter((c) => !c.name?.startsWith("ferrio-test-"))
     .map((c) => ({ id: c.id, name: c.name, sub: Number(c.sub), psub: Number(c.psub), cmd: c.cmd }));
 }
