@@ -68,7 +68,12 @@ where
         });
     };
 
-    let session = engine.session(sid).ok_or(ProtocolError::UnknownSid)?;
+    // A session that has ended is unknown at once, as in Node, even before its task has
+    // removed it from the engine.
+    let session = engine
+        .session(sid)
+        .filter(|session| !session.is_closed())
+        .ok_or(ProtocolError::UnknownSid)?;
     match transport {
         Transport::Websocket => websocket::upgrade(engine, session, request),
         Transport::Polling if !session.is_polling() => Err(ProtocolError::BadRequest),
