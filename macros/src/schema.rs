@@ -391,12 +391,24 @@ fn event_items(namespace: &Ident, event: &Event) -> TokenStream {
                 )
                 .collect::<Vec<_>>();
             let ack = event.ack.clone().unwrap_or_else(|| syn::parse_quote!(()));
+            let declared_ack = match &event.ack {
+                Some(ack) => quote!(#ack),
+                None => quote!(#schema::NoAck),
+            };
+            let serialize = serialize_as_args(
+                ty,
+                count,
+                &quote!(#(for<'__f> #types: ::ferrio::__private::serde::Serialize),*),
+                |field| quote!(&self.#field),
+            );
             quote! {
                 #common
                 impl #schema::ClientEvent for #ty {
                     type Namespace = #namespace;
                     const NAME: &'static str = #name;
                 }
+                impl #schema::ClientEmitOn<#namespace> for #ty { type Ack = #declared_ack; }
+                #serialize
                 #(#args)*
                 impl #private::Arity<#count> for #ty {}
                 impl #private::AcceptsReturn<#ack> for #ty {}
@@ -405,8 +417,19 @@ fn event_items(namespace: &Ident, event: &Event) -> TokenStream {
             }
         }
         Direction::ServerToClient => {
-            let fields = (0..count).map(syn::Index::from);
             let payloads = quote!(#(for<'__f> #types: #private::ServerPayload),*);
+            let serialize = serialize_as_args(
+                ty,
+                count,
+                &payloads,
+                |field| quote!(&#private::AsPayload(&self.#field)),
+            );
+            let indexes = 0..count;
+            let read = if count == 0 {
+                quote!(Self)
+            } else {
+                quote!(Self(#(args.arg(#indexes)?),*))
+            };
             let ack = match &event.ack {
                 Some(ack) => quote!(#ack),
                 None => quote!(#schema::NoAck),
@@ -423,15 +446,37 @@ fn event_items(namespace: &Ident, event: &Event) -> TokenStream {
                 impl<const N: usize> #private::Arity<N> for #ty {}
                 impl<R> #private::AcceptsReturn<R> for #ty {}
                 impl<S> #private::AcceptsSocket<S> for #ty {}
-                /// Serializes as the event's arguments, each its own argument on the wire.
-                impl ::ferrio::__private::serde::Serialize for #ty where #payloads {
-                    fn serialize<S: ::ferrio::__private::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                        use ::ferrio::__private::serde::ser::SerializeTuple;
-                        let mut args = serializer.serialize_tuple(#count)?;
-                        #(args.serialize_element(&#private::AsPayload(&self.#fields))?;)*
-                        args.end()
+                #serialize
+                impl #schema::FromArgs for #ty
+                where #(for<'__f> #types: ::ferrio::__private::serde::de::DeserializeOwned + 'static),*
+                {
+                    fn from_args(args: &::ferrio::Payload) -> ::core::result::Result<Self, ::ferrio::__private::serde_json::Error> {
+                        ::core::result::Result::Ok(#read)
                     }
                 }
+            }
+        }
+    }
+}
+
+/// `Serialize` for an event's type, as its arguments: each field its own argument on the
+/// wire, serialized as `element` writes it, when `bounds` hold.
+fn serialize_as_args(
+    ty: &Ident,
+    count: usize,
+    bounds: &TokenStream,
+    element: impl Fn(syn::Index) -> TokenStream,
+) -> TokenStream {
+    let serde = quote!(::ferrio::__private::serde);
+    let elements = (0..count).map(syn::Index::from).map(element);
+    quote! {
+        /// Serializes as the event's arguments, each its own argument on the wire.
+        impl #serde::Serialize for #ty where #bounds {
+            fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                use #serde::ser::SerializeTuple;
+                let mut args = serializer.serialize_tuple(#count)?;
+                #(args.serialize_element(#elements)?;)*
+                args.end()
             }
         }
     }

@@ -3,6 +3,7 @@
 pub use crate::handler::{BoxFuture, RawHandler};
 pub use inventory;
 pub use serde;
+pub use serde_json;
 
 use crate::error::{BoxError, ConnectError};
 use crate::handler::error::HandlerError;

@@ -29,11 +29,62 @@
 //! assert_eq!(bought.arg::<String>(0)?, "sword");
 //! # Ok(()) }
 //! ```
+//!
+//! # Typed by a schema
+//!
+//! Connected to a [schema](crate::schema)'s namespace type instead of a path, the client
+//! takes only the schema's client events and yields its server events as typed values; a
+//! server event, another namespace's event or a wrong acknowledgement does not compile.
+//!
+//! ```
+//! use ferrio::prelude::*;
+//! use ferrio::schema::TS;
+//! use ferrio::testing::TestClient;
+//!
+//! #[derive(Serialize, Deserialize, TS)]
+//! pub struct Receipt { pub item: String }
+//!
+//! #[schema(Shop, namespace = "/store")]
+//! pub mod shop {
+//!     use super::*;
+//!     pub trait ClientToServer {
+//!         fn buy(item: String) -> Receipt;
+//!     }
+//!     pub trait ServerToClient {
+//!         #[event("priceChanged")]
+//!         fn price_changed(item: String, price: u32);
+//!     }
+//! }
+//!
+//! #[on(shop::Buy)]
+//! fn buy(socket: Socket<shop::Shop>, item: String) -> Receipt {
+//!     let _ = socket.emit(shop::PriceChanged(item.clone(), 12));
+//!     Receipt { item }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), ferrio::testing::TestError> {
+//! let io = SocketIo::builder().handlers(ferrio::handlers![buy]).build();
+//! let mut client = TestClient::connect(&io, shop::Shop).await?;
+//! let receipt = client.emit_with_ack(shop::Buy("sword".into())).await?;
+//! assert_eq!(receipt.item, "sword");
+//! let shop::PriceChanged(item, price) = client.expect::<shop::PriceChanged>().await?;
+//! assert_eq!((item.as_str(), price), ("sword", 12));
+//! # Ok(()) }
+//! ```
 
+mod error;
+mod event;
 mod transport;
+mod typed;
+
+pub use self::error::TestError;
+pub use self::event::{AckReply, ReceivedEvent};
+pub use self::typed::{AckAwaited, AckOwed, NoAckAwaited, NoAckOwed};
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -43,10 +94,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::payload::Payload;
+use crate::schema::{self, Untyped};
 use crate::socketio::packet::{self, Encoded};
 use crate::sync::lock;
 use crate::{Sid, SocketIo};
 
+use self::event::Answer;
 use self::transport::{Acks, Transport};
 
 /// How long a test client waits for anything, unless told otherwise.
@@ -58,7 +111,10 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// the next event, whatever it is; [`expect_event`](Self::expect_event) fails if it is not the
 /// one named. The server's acknowledgements of this client's emits are matched by id and never
 /// queue.
-pub struct TestClient {
+///
+/// `N` is the namespace's [schema](crate::schema) type when the client was connected to one
+/// (see [typed](#typed-by-a-schema)), [`Untyped`] when it was connected to a path.
+pub struct TestClient<N = Untyped> {
     namespace: String,
     id: Sid,
     outgoing: mpsc::UnboundedSender<WsMessage>,
@@ -68,6 +124,38 @@ pub struct TestClient {
     acks: Acks,
     next_ack: u64,
     timeout: Duration,
+    schema: PhantomData<fn() -> N>,
+}
+
+/// What a test client connects to: a namespace's path (`"/game"`), for a client that emits
+/// events by name, or a [schema](crate::schema)'s namespace type (`game::Game`), for a
+/// client typed by the schema.
+pub trait Target {
+    /// The schema of the client's namespace, or [`Untyped`].
+    type Namespace;
+    /// The namespace's path.
+    fn path(&self) -> &str;
+}
+
+impl Target for &str {
+    type Namespace = Untyped;
+    fn path(&self) -> &str {
+        self
+    }
+}
+
+impl Target for &String {
+    type Namespace = Untyped;
+    fn path(&self) -> &str {
+        self
+    }
+}
+
+impl<N: schema::Namespace> Target for N {
+    type Namespace = N;
+    fn path(&self) -> &str {
+        N::PATH
+    }
 }
 
 /// What came from the server for the client's namespace.
@@ -104,13 +192,17 @@ impl fmt::Debug for Received {
 
 impl TestClient {
     /// Connects to a namespace, without an auth payload; see [`builder`](Self::builder) for
-    /// one, handshake headers or another timeout.
+    /// one, handshake headers or another timeout. The namespace is a path for an untyped
+    /// client, or a schema's namespace type for a [typed](#typed-by-a-schema) one.
     ///
     /// # Errors
     ///
     /// The namespace refused the connection ([`TestError::refusal`]), or the server did not
     /// answer in time.
-    pub async fn connect(io: &SocketIo, namespace: &str) -> Result<Self, TestError> {
+    pub async fn connect<T: Target>(
+        io: &SocketIo,
+        namespace: T,
+    ) -> Result<TestClient<T::Namespace>, TestError> {
         Self::builder(io, namespace).connect().await
     }
 
@@ -130,23 +222,66 @@ impl TestClient {
     ///     .await?;
     /// # let _ = client; Ok(()) }
     /// ```
-    pub fn builder(io: &SocketIo, namespace: &str) -> TestClientBuilder {
+    pub fn builder<T: Target>(io: &SocketIo, namespace: T) -> TestClientBuilder<T::Namespace> {
         TestClientBuilder {
             io: io.clone(),
-            namespace: namespace.to_owned(),
+            namespace: namespace.path().to_owned(),
             auth: None,
             headers: http::HeaderMap::new(),
             timeout: DEFAULT_TIMEOUT,
+            schema: PhantomData,
         }
     }
 
-    async fn open(settings: TestClientBuilder) -> Result<Self, TestError> {
+    /// Emits an event (a tuple is several arguments, `()` none, anything else one; binary as
+    /// `bytes::Bytes` travels as attachments).
+    ///
+    /// # Errors
+    ///
+    /// The arguments do not serialize, or the connection is gone.
+    pub async fn emit(&self, event: &str, args: impl Serialize) -> Result<(), TestError> {
+        self.emit_event(event, args)
+    }
+
+    /// Emits an event that asks for an acknowledgement and returns the acknowledgement's first
+    /// argument as a `T`. Events that arrive meanwhile stay queued, in order.
+    ///
+    /// # Errors
+    ///
+    /// No acknowledgement came in time, it does not deserialize as a `T`, or the connection
+    /// ended first.
+    pub async fn emit_with_ack<T: DeserializeOwned + 'static>(
+        &mut self,
+        event: &str,
+        args: impl Serialize,
+    ) -> Result<T, TestError> {
+        self.ack_of(event, args).await
+    }
+
+    /// As [`emit_with_ack`](Self::emit_with_ack), with the whole acknowledgement: every
+    /// argument, binary included.
+    ///
+    /// # Errors
+    ///
+    /// As [`emit_with_ack`](Self::emit_with_ack), but for decoding.
+    pub async fn emit_with_ack_raw(
+        &mut self,
+        event: &str,
+        args: impl Serialize,
+    ) -> Result<Payload, TestError> {
+        self.raw_ack_of(event, args).await
+    }
+}
+
+impl<N> TestClient<N> {
+    async fn open(settings: TestClientBuilder<N>) -> Result<Self, TestError> {
         let TestClientBuilder {
             io,
             namespace,
             auth,
             headers,
             timeout,
+            schema,
         } = settings;
         let awaited = format!("the connection to {namespace}");
         let transport = Transport::open(&io, io.engine_path(), &namespace, headers)
@@ -169,6 +304,7 @@ impl TestClient {
             acks: transport.acks,
             next_ack: 0,
             timeout,
+            schema,
         };
         client.send(WsMessage::text(connect), &awaited)?;
         match client.take(&awaited).await? {
@@ -179,10 +315,7 @@ impl TestClient {
                 })?;
                 Ok(client)
             }
-            Received::Refused(error) => Err(TestError {
-                kind: Kind::Refused(error),
-                awaited,
-            }),
+            Received::Refused(error) => Err(TestError::refused(awaited, error)),
             other => Err(TestError::unexpected(&awaited, format!("{other:?}"))),
         }
     }
@@ -195,70 +328,6 @@ impl TestClient {
     /// The namespace the client is connected to.
     pub fn namespace(&self) -> &str {
         &self.namespace
-    }
-
-    /// Emits an event (a tuple is several arguments, `()` none, anything else one; binary as
-    /// `bytes::Bytes` travels as attachments).
-    ///
-    /// # Errors
-    ///
-    /// The arguments do not serialize, or the connection is gone.
-    pub async fn emit(&self, event: &str, args: impl Serialize) -> Result<(), TestError> {
-        let awaited = format!("to emit `{event}` on {}", self.namespace);
-        let encoded =
-            packet::encode_event(&self.namespace, event, &args, None).map_err(TestError::encode)?;
-        self.send_encoded(encoded, &awaited)
-    }
-
-    /// Emits an event that asks for an acknowledgement and returns the acknowledgement's first
-    /// argument as a `T`. Events that arrive meanwhile stay queued, in order.
-    ///
-    /// # Errors
-    ///
-    /// No acknowledgement came in time, it does not deserialize as a `T`, or the connection
-    /// ended first.
-    pub async fn emit_with_ack<T: DeserializeOwned + 'static>(
-        &mut self,
-        event: &str,
-        args: impl Serialize,
-    ) -> Result<T, TestError> {
-        let reply = self.emit_with_ack_raw(event, args).await?;
-        reply.arg(0).map_err(|error| TestError {
-            kind: Kind::Decode(error),
-            awaited: format!(
-                "the acknowledgement of `{event}` as a `{}`",
-                std::any::type_name::<T>()
-            ),
-        })
-    }
-
-    /// As [`emit_with_ack`](Self::emit_with_ack), with the whole acknowledgement: every
-    /// argument, binary included.
-    ///
-    /// # Errors
-    ///
-    /// As [`emit_with_ack`](Self::emit_with_ack), but for decoding.
-    pub async fn emit_with_ack_raw(
-        &mut self,
-        event: &str,
-        args: impl Serialize,
-    ) -> Result<Payload, TestError> {
-        let awaited = format!("the acknowledgement of `{event}` on {}", self.namespace);
-        let id = self.next_ack;
-        self.next_ack += 1;
-        let encoded = packet::encode_event(&self.namespace, event, &args, Some(id))
-            .map_err(TestError::encode)?;
-        let (sender, reply) = oneshot::channel();
-        lock(&self.acks).insert(id, sender);
-        self.send_encoded(encoded, &awaited)?;
-        let waited = tokio::time::timeout(self.timeout, reply).await;
-        lock(&self.acks).remove(&id);
-        match waited {
-            Ok(Ok(reply)) => Ok(reply),
-            // The reader is gone: the connection ended.
-            Ok(Err(_)) => Err(self.ended(&awaited).await),
-            Err(_) => Err(self.timed_out(&awaited)),
-        }
     }
 
     /// The next event the server sent, whatever it is.
@@ -312,6 +381,21 @@ impl TestClient {
         }
     }
 
+    /// The same connection, emitting events by name: for events the schema does not declare.
+    pub fn untyped(self) -> TestClient {
+        TestClient {
+            namespace: self.namespace,
+            id: self.id,
+            outgoing: self.outgoing,
+            received: self.received,
+            unread: self.unread,
+            acks: self.acks,
+            next_ack: self.next_ack,
+            timeout: self.timeout,
+            schema: PhantomData,
+        }
+    }
+
     /// Waits until the server disconnects the socket, and says how: `io server disconnect`
     /// (the server disconnected it from the namespace) or the reason the connection ended.
     ///
@@ -341,6 +425,60 @@ impl TestClient {
         self.send_encoded(packet::encode_disconnect(&self.namespace), &awaited)?;
         let _ = self.outgoing.send(WsMessage::text("1"));
         Ok(())
+    }
+
+    fn emit_event(&self, event: &str, args: impl Serialize) -> Result<(), TestError> {
+        let awaited = format!("to emit `{event}` on {}", self.namespace);
+        let encoded =
+            packet::encode_event(&self.namespace, event, &args, None).map_err(TestError::encode)?;
+        self.send_encoded(encoded, &awaited)
+    }
+
+    /// Emits `event` asking for an acknowledgement, and reads the acknowledgement's first
+    /// argument as a `T`.
+    async fn ack_of<T: DeserializeOwned + 'static>(
+        &mut self,
+        event: &str,
+        args: impl Serialize,
+    ) -> Result<T, TestError> {
+        let reply = self.raw_ack_of(event, args).await?;
+        reply.arg(0).map_err(|error| {
+            let awaited = format!(
+                "the acknowledgement of `{event}` as a `{}`",
+                std::any::type_name::<T>()
+            );
+            TestError::decode(awaited, error)
+        })
+    }
+
+    async fn raw_ack_of(
+        &mut self,
+        event: &str,
+        args: impl Serialize,
+    ) -> Result<Payload, TestError> {
+        let awaited = format!("the acknowledgement of `{event}` on {}", self.namespace);
+        let id = self.next_ack;
+        self.next_ack += 1;
+        let encoded = packet::encode_event(&self.namespace, event, &args, Some(id))
+            .map_err(TestError::encode)?;
+        let (sender, reply) = oneshot::channel();
+        lock(&self.acks).insert(id, sender);
+        self.send_encoded(encoded, &awaited)?;
+        let waited = tokio::time::timeout(self.timeout, reply).await;
+        lock(&self.acks).remove(&id);
+        match waited {
+            Ok(Ok(reply)) => Ok(reply),
+            // The reader is gone: the connection ended.
+            Ok(Err(_)) => Err(self.ended(&awaited).await),
+            Err(_) => Err(self.timed_out(&awaited)),
+        }
+    }
+
+    /// The next event, which must be `name`, with where its acknowledgement goes if the
+    /// server asked for one.
+    async fn expect_raw(&mut self, name: &str) -> Result<(Payload, Option<Answer>), TestError> {
+        let event = self.expect_event(name).await?;
+        Ok((event.payload, event.ack))
     }
 
     fn event(&self, name: String, payload: Payload, ack: Option<u64>) -> ReceivedEvent {
@@ -395,13 +533,8 @@ impl TestClient {
         while let Ok(received) = self.received.try_recv() {
             self.unread.push_back(received);
         }
-        TestError {
-            kind: Kind::Timeout {
-                after: self.timeout,
-                queued: self.unread.iter().map(|r| format!("{r:?}")).collect(),
-            },
-            awaited: awaited.to_owned(),
-        }
+        let queued = self.unread.iter().map(|r| format!("{r:?}")).collect();
+        TestError::timeout(awaited, self.timeout, queued)
     }
 
     fn send_encoded(&self, encoded: Encoded, awaited: &str) -> Result<(), TestError> {
@@ -419,7 +552,7 @@ impl TestClient {
     }
 }
 
-impl fmt::Debug for TestClient {
+impl<N> fmt::Debug for TestClient<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TestClient")
             .field("namespace", &self.namespace)
@@ -430,15 +563,16 @@ impl fmt::Debug for TestClient {
 
 /// The settings of a [`TestClient`]'s connection, from [`TestClient::builder`].
 #[must_use = "a builder does nothing until `connect` is awaited"]
-pub struct TestClientBuilder {
+pub struct TestClientBuilder<N = Untyped> {
     io: SocketIo,
     namespace: String,
     auth: Option<Value>,
     headers: http::HeaderMap,
     timeout: Duration,
+    schema: PhantomData<fn() -> N>,
 }
 
-impl TestClientBuilder {
+impl<N> TestClientBuilder<N> {
     /// The auth payload (socket.io-client's `auth` option), which the connect handler reads.
     /// A value that does not serialize to JSON is sent as `null`.
     pub fn auth(mut self, auth: impl Serialize) -> Self {
@@ -469,12 +603,12 @@ impl TestClientBuilder {
     /// # Errors
     ///
     /// As [`TestClient::connect`].
-    pub async fn connect(self) -> Result<TestClient, TestError> {
+    pub async fn connect(self) -> Result<TestClient<N>, TestError> {
         TestClient::open(self).await
     }
 }
 
-impl fmt::Debug for TestClientBuilder {
+impl<N> fmt::Debug for TestClientBuilder<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TestClientBuilder")
             .field("namespace", &self.namespace)
@@ -483,170 +617,3 @@ impl fmt::Debug for TestClientBuilder {
             .finish_non_exhaustive()
     }
 }
-
-/// An event the server sent to a [`TestClient`].
-pub struct ReceivedEvent {
-    name: String,
-    payload: Payload,
-    ack: Option<Answer>,
-}
-
-/// Where the answer to a server's `emit_with_ack` goes.
-struct Answer {
-    id: u64,
-    namespace: String,
-    outgoing: mpsc::UnboundedSender<WsMessage>,
-}
-
-impl ReceivedEvent {
-    /// The event's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Its arguments, binary included.
-    pub fn payload(&self) -> &Payload {
-        &self.payload
-    }
-
-    /// Argument `index`, as a `T`.
-    ///
-    /// # Errors
-    ///
-    /// There is no such argument, or it does not deserialize as a `T`.
-    pub fn arg<T: DeserializeOwned + 'static>(&self, index: usize) -> Result<T, TestError> {
-        self.payload.arg(index).map_err(|error| TestError {
-            kind: Kind::Decode(error),
-            awaited: format!(
-                "argument {index} of `{}` as a `{}`",
-                self.name,
-                std::any::type_name::<T>()
-            ),
-        })
-    }
-
-    /// Whether the server awaits an acknowledgement ([`Socket::emit_with_ack`](crate::Socket)).
-    pub fn wants_ack(&self) -> bool {
-        self.ack.is_some()
-    }
-
-    /// Answers the server's `emit_with_ack` (a tuple is several arguments).
-    ///
-    /// # Errors
-    ///
-    /// The server asked for no acknowledgement, the reply does not serialize, or the
-    /// connection is gone.
-    pub fn ack(self, reply: impl Serialize) -> Result<(), TestError> {
-        let awaited = format!("to acknowledge `{}`", self.name);
-        let Some(answer) = self.ack else {
-            return Err(TestError::unexpected(
-                &awaited,
-                "an event that asks for no acknowledgement".into(),
-            ));
-        };
-        let encoded =
-            packet::encode_ack(&answer.namespace, answer.id, &reply).map_err(TestError::encode)?;
-        let gone = || TestError::transport(&awaited, "the connection ended".into());
-        answer
-            .outgoing
-            .send(WsMessage::Text(encoded.text))
-            .map_err(|_| gone())?;
-        for attachment in encoded.attachments {
-            answer
-                .outgoing
-                .send(WsMessage::Binary(attachment))
-                .map_err(|_| gone())?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for ReceivedEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReceivedEvent")
-            .field("name", &self.name)
-            .field("args", &self.payload.values())
-            .field("wants_ack", &self.wants_ack())
-            .finish()
-    }
-}
-
-/// Why a test client's step failed: what it awaited, and what happened instead.
-#[derive(Debug)]
-pub struct TestError {
-    kind: Kind,
-    awaited: String,
-}
-
-#[derive(Debug)]
-enum Kind {
-    Refused(Value),
-    Timeout {
-        after: Duration,
-        queued: Vec<String>,
-    },
-    Unexpected(String),
-    Transport(String),
-    Encode(serde_json::Error),
-    Decode(serde_json::Error),
-}
-
-impl TestError {
-    fn transport(awaited: &str, reason: String) -> Self {
-        Self {
-            kind: Kind::Transport(reason),
-            awaited: awaited.to_owned(),
-        }
-    }
-
-    fn unexpected(awaited: &str, got: String) -> Self {
-        Self {
-            kind: Kind::Unexpected(got),
-            awaited: awaited.to_owned(),
-        }
-    }
-
-    fn encode(error: serde_json::Error) -> Self {
-        Self {
-            kind: Kind::Encode(error),
-            awaited: "the arguments to serialize".to_owned(),
-        }
-    }
-
-    /// The CONNECT_ERROR's payload when the namespace refused the connection
-    /// (`{"message": .., "data": ..}`).
-    pub fn refusal(&self) -> Option<&Value> {
-        match &self.kind {
-            Kind::Refused(error) => Some(error),
-            _ => None,
-        }
-    }
-
-    /// Whether nothing came in time.
-    pub fn is_timeout(&self) -> bool {
-        matches!(self.kind, Kind::Timeout { .. })
-    }
-}
-
-impl fmt::Display for TestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let awaited = &self.awaited;
-        match &self.kind {
-            Kind::Refused(error) => write!(f, "awaiting {awaited}: refused with {error}"),
-            Kind::Timeout { after, queued } if queued.is_empty() => {
-                write!(f, "awaiting {awaited}: nothing came within {after:?}")
-            }
-            Kind::Timeout { after, queued } => write!(
-                f,
-                "awaiting {awaited}: it did not come within {after:?}; queued meanwhile: {}",
-                queued.join(", ")
-            ),
-            Kind::Unexpected(got) => write!(f, "awaiting {awaited}: got {got}"),
-            Kind::Transport(reason) => write!(f, "awaiting {awaited}: {reason}"),
-            Kind::Encode(error) => write!(f, "awaiting {awaited}: {error}"),
-            Kind::Decode(error) => write!(f, "awaiting {awaited}: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for TestError {}
