@@ -371,11 +371,25 @@ fn event_items(namespace: &Ident, event: &Event) -> TokenStream {
         }
     };
     let count = types.len();
+    let indexes = 0..count;
+    let read = if count == 0 {
+        quote!(Self)
+    } else {
+        quote!(Self(#(args.arg(#indexes)?),*))
+    };
+    let serde = quote!(::ferrio::__private::serde);
     let common = quote! {
         #declaration
         impl #private::Event for #ty {
             type Namespace = #namespace;
             const NAME: &'static str = #name;
+        }
+        impl #schema::FromArgs for #ty
+        where #(for<'__f> #types: #serde::de::DeserializeOwned + 'static),*
+        {
+            fn from_args(args: &::ferrio::Payload) -> ::core::result::Result<Self, #private::ArgsError> {
+                ::core::result::Result::Ok(#read)
+            }
         }
     };
     match event.direction {
@@ -391,14 +405,23 @@ fn event_items(namespace: &Ident, event: &Event) -> TokenStream {
                 )
                 .collect::<Vec<_>>();
             let ack = event.ack.clone().unwrap_or_else(|| syn::parse_quote!(()));
-            let declared_ack = match &event.ack {
-                Some(ack) => quote!(#ack),
-                None => quote!(#schema::NoAck),
+            let (declared_ack, ack_awaited) = match &event.ack {
+                Some(ack) => (
+                    quote!(#ack),
+                    quote! {
+                        impl #schema::AckAwaited<#ty> for #ack
+                        where for<'__f> #ack: #serde::de::DeserializeOwned + ::core::marker::Send + 'static
+                        {
+                            type Reply = #ack;
+                        }
+                    },
+                ),
+                None => (quote!(#schema::NoAck), TokenStream::new()),
             };
             let serialize = serialize_as_args(
                 ty,
                 count,
-                &quote!(#(for<'__f> #types: ::ferrio::__private::serde::Serialize),*),
+                &quote!(#(for<'__f> #types: #serde::Serialize),*),
                 |field| quote!(&self.#field),
             );
             quote! {
@@ -408,6 +431,7 @@ fn event_items(namespace: &Ident, event: &Event) -> TokenStream {
                     const NAME: &'static str = #name;
                 }
                 impl #schema::ClientEmitOn<#namespace> for #ty { type Ack = #declared_ack; }
+                #ack_awaited
                 #serialize
                 #(#args)*
                 impl #private::Arity<#count> for #ty {}
@@ -424,12 +448,6 @@ fn event_items(namespace: &Ident, event: &Event) -> TokenStream {
                 &payloads,
                 |field| quote!(&#private::AsPayload(&self.#field)),
             );
-            let indexes = 0..count;
-            let read = if count == 0 {
-                quote!(Self)
-            } else {
-                quote!(Self(#(args.arg(#indexes)?),*))
-            };
             let ack = match &event.ack {
                 Some(ack) => quote!(#ack),
                 None => quote!(#schema::NoAck),
@@ -447,13 +465,6 @@ fn event_items(namespace: &Ident, event: &Event) -> TokenStream {
                 impl<R> #private::AcceptsReturn<R> for #ty {}
                 impl<S> #private::AcceptsSocket<S> for #ty {}
                 #serialize
-                impl #schema::FromArgs for #ty
-                where #(for<'__f> #types: ::ferrio::__private::serde::de::DeserializeOwned + 'static),*
-                {
-                    fn from_args(args: &::ferrio::Payload) -> ::core::result::Result<Self, ::ferrio::__private::serde_json::Error> {
-                        ::core::result::Result::Ok(#read)
-                    }
-                }
             }
         }
     }

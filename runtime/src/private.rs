@@ -3,7 +3,6 @@
 pub use crate::handler::{BoxFuture, RawHandler};
 pub use inventory;
 pub use serde;
-pub use serde_json;
 
 use crate::error::{BoxError, ConnectError};
 use crate::handler::error::HandlerError;
@@ -151,6 +150,9 @@ pub trait Routes {
 /// The compile-time checks `#[schema]` and `#[on(Event)]` generate. Each is a `const fn`
 /// whose bounds say what must hold, called at the user's token.
 pub mod schema {
+    /// Why an event's arguments did not read as its declared types.
+    pub type ArgsError = serde_json::Error;
+
     pub use crate::schema::{
         AckExpected, ClientEvent, ClientPayload, EmitOn, Namespace, NoAckExpected, ServerEvent,
         ServerPayload,

@@ -80,7 +80,7 @@ mod typed;
 
 pub use self::error::TestError;
 pub use self::event::{AckReply, ReceivedEvent};
-pub use self::typed::{AckAwaited, AckOwed, NoAckAwaited, NoAckOwed};
+pub use self::typed::{AckOwed, NoAckAwaited, NoAckOwed, TestFuture};
 
 use std::collections::VecDeque;
 use std::fmt;

@@ -1,11 +1,15 @@
 //! The test client typed by a schema: it emits the schema's client events and reads its
 //! server events as values, each checked against its declaration at compile time.
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::schema::{
-    ClientEmitOn, ClientPayload, EmitOn, FromArgs, NoAck, ServerEvent, ServerPayload,
+    AckAwaited, ClientEmitOn, ClientPayload, EmitOn, FromArgs, NoAck, ServerEvent,
 };
 use crate::testing::{AckReply, TestClient, TestError};
 
@@ -17,12 +21,13 @@ impl<N: crate::schema::Namespace> TestClient<N> {
     /// # Errors
     ///
     /// The connection is gone.
-    pub async fn emit<E>(&self, event: E) -> Result<(), TestError>
+    pub fn emit<E>(&self, event: E) -> TestFuture<'_, ()>
     where
         E: ClientEmitOn<N> + Serialize,
         E::Ack: NoAckAwaited<E>,
     {
-        self.emit_event(E::NAME, event)
+        let sent = self.emit_event(E::NAME, event);
+        TestFuture::new(async move { sent })
     }
 
     /// Emits an event whose acknowledgement the schema declares, and returns it, typed.
@@ -32,16 +37,12 @@ impl<N: crate::schema::Namespace> TestClient<N> {
     ///
     /// No acknowledgement came in time, it does not match the schema, or the connection
     /// ended first.
-    pub async fn emit_with_ack<E>(
-        &mut self,
-        event: E,
-    ) -> Result<<E::Ack as AckAwaited<E>>::Reply, TestError>
+    pub fn emit_with_ack<E>(&mut self, event: E) -> TestFuture<'_, <E::Ack as AckAwaited<E>>::Reply>
     where
-        E: ClientEmitOn<N> + Serialize,
+        E: ClientEmitOn<N> + Serialize + Send + 'static,
         E::Ack: AckAwaited<E>,
-        <E::Ack as AckAwaited<E>>::Reply: DeserializeOwned + 'static,
     {
-        self.ack_of(E::NAME, event).await
+        TestFuture::new(self.ack_of(E::NAME, event))
     }
 
     /// The next event, which must be the schema's server event `E`, as its value:
@@ -51,13 +52,15 @@ impl<N: crate::schema::Namespace> TestClient<N> {
     ///
     /// Another event came first (named in the error), its arguments do not match the schema,
     /// none came in time, or the server disconnected the socket.
-    pub async fn expect<E>(&mut self) -> Result<E, TestError>
+    pub fn expect<E>(&mut self) -> TestFuture<'_, E>
     where
-        E: EmitOn<N> + FromArgs,
+        E: EmitOn<N> + FromArgs + Send + 'static,
         E::Ack: NoAckOwed<E>,
     {
-        let (payload, _) = self.expect_raw(E::NAME).await?;
-        read::<E>(&payload)
+        TestFuture::new(async move {
+            let (payload, _) = self.expect_raw(E::NAME).await?;
+            read::<E>(&payload)
+        })
     }
 
     /// As [`expect`](Self::expect), for an event the server emits with `emit_with_ack`: its
@@ -66,21 +69,49 @@ impl<N: crate::schema::Namespace> TestClient<N> {
     /// # Errors
     ///
     /// As [`expect`](Self::expect); also when the server asked for no acknowledgement.
-    pub async fn expect_with_ack<E>(
-        &mut self,
-    ) -> Result<(E, AckReply<<E::Ack as AckOwed<E>>::Answer>), TestError>
+    pub fn expect_with_ack<E>(&mut self) -> TestFuture<'_, (E, AckReply<Owed<E, N>>)>
     where
-        E: EmitOn<N> + FromArgs,
+        E: EmitOn<N> + FromArgs + Send + 'static,
         E::Ack: AckOwed<E>,
     {
-        let (payload, answer) = self.expect_raw(E::NAME).await?;
-        let Some(answer) = answer else {
-            return Err(TestError::unexpected(
-                &format!("`{}` with an acknowledgement to send", E::NAME),
-                format!("`{}` without one", E::NAME),
-            ));
-        };
-        Ok((read::<E>(&payload)?, AckReply::new(E::NAME, answer)))
+        TestFuture::new(async move {
+            let (payload, answer) = self.expect_raw(E::NAME).await?;
+            let Some(answer) = answer else {
+                return Err(TestError::unexpected(
+                    &format!("`{}` with an acknowledgement to send", E::NAME),
+                    format!("`{}` without one", E::NAME),
+                ));
+            };
+            Ok((read::<E>(&payload)?, AckReply::new(E::NAME, answer)))
+        })
+    }
+}
+
+/// The acknowledgement a client owes for the server event `E` of namespace `N`.
+type Owed<E, N> = <<E as EmitOn<N>>::Ack as AckOwed<E>>::Answer;
+
+/// A step of a typed [`TestClient`]: a named future, so that a misuse of the schema is
+/// reported once, at the call, and not again at the `.await`.
+#[must_use = "futures do nothing unless awaited"]
+pub struct TestFuture<'a, T>(Pin<Box<dyn Future<Output = Result<T, TestError>> + Send + 'a>>);
+
+impl<'a, T> TestFuture<'a, T> {
+    fn new(step: impl Future<Output = Result<T, TestError>> + Send + 'a) -> Self {
+        Self(Box::pin(step))
+    }
+}
+
+impl<T> Future for TestFuture<'_, T> {
+    type Output = Result<T, TestError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl<T> fmt::Debug for TestFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TestFuture")
     }
 }
 
@@ -105,23 +136,6 @@ fn read<E: ServerEvent + FromArgs>(payload: &crate::Payload) -> Result<E, TestEr
 pub trait NoAckAwaited<E> {}
 
 impl<E> NoAckAwaited<E> for NoAck {}
-
-/// Holds for a declared acknowledgement: the typed [`TestClient::emit_with_ack`] takes the
-/// client events whose handlers return one.
-#[diagnostic::on_unimplemented(
-    message = "`{E}` declares no acknowledgement",
-    label = "use `emit(..)` for this event",
-    note = "give its declaration in `ClientToServer` a return type for its handler to acknowledge it"
-)]
-pub trait AckAwaited<E> {
-    /// The acknowledgement's type.
-    type Reply;
-}
-
-#[diagnostic::do_not_recommend]
-impl<E, T: ServerPayload> AckAwaited<E> for T {
-    type Reply = T;
-}
 
 /// Holds for [`NoAck`] only: the typed [`TestClient::expect`] takes the server events that
 /// ask for no acknowledgement.
