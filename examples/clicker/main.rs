@@ -193,60 +193,67 @@ async fn main() -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use ferrio::testing::TestClient;
-    use serde_json::{Value, json};
 
     use super::*;
+    use crate::schema::clicker::{Buy, ClickGold, GoldClicked, PushState, Refused, Register};
 
-    async fn player(io: &SocketIo, name: &str) -> TestClient {
-        let client = TestClient::connect(io, "/").await.expect("connects");
-        client.emit("register", name).await.expect("registers");
+    /// A player's page, typed by the schema: it sends only `ClientToServer` events.
+    async fn player(io: &SocketIo, name: &str) -> TestClient<Clicker> {
+        let client = TestClient::connect(io, Clicker).await.expect("connects");
+        client.emit(Register(name.into())).await.expect("registers");
         client
+    }
+
+    async fn state(client: &mut TestClient<Clicker>) -> GameState {
+        let PushState(state) = client.expect().await.expect("a state");
+        state
     }
 
     #[tokio::test]
     async fn clicking_earns_gold_and_buying_spends_it() {
         let io = server(SocketIo::builder(), Game::default());
         let mut ann = player(&io, "ann").await;
-        let state = ann
-            .expect_event("gameState")
-            .await
-            .expect("the first state");
         assert_eq!(
-            state.arg::<Value>(0).expect("a state"),
-            json!({ "username": "ann", "gold": 0, "equipment": { "shovel": 0, "excavator": 0 }, "goldPerSecond": 0 })
+            state(&mut ann).await,
+            GameState {
+                username: "ann".into(),
+                gold: 0,
+                equipment: Inventory::default(),
+                gold_per_second: 0,
+            }
         );
-        let refused: Value = ann
-            .emit_with_ack("buy", "shovel")
+        let refused = ann
+            .emit_with_ack(Buy(Equipment::Shovel))
             .await
             .expect("a purchase");
-        assert_eq!(refused, json!({ "bought": false, "gold": 0 }));
-        let unchanged = ann
-            .expect_event("gameState")
-            .await
-            .expect("the state, unchanged");
-        assert_eq!(unchanged.arg::<Value>(0).expect("a state")["gold"], 0);
-        let reason = ann.expect_event("refused").await.expect("told why");
         assert_eq!(
-            reason.arg::<String>(0).expect("text"),
-            "Not enough gold for a shovel"
+            refused,
+            Purchase {
+                bought: false,
+                gold: 0
+            }
         );
+        assert_eq!(state(&mut ann).await.gold, 0, "the state, unchanged");
+        let Refused(reason) = ann.expect().await.expect("told why");
+        assert_eq!(reason, "Not enough gold for a shovel");
         for gold in 1..=10u64 {
-            ann.emit("clickGold", ()).await.expect("clicks");
-            let seen = ann.expect_event("goldClicked").await.expect("seen");
-            assert_eq!(
-                seen.arg::<String>(0).expect("text"),
-                "I see you clicking that gold"
-            );
-            let state = ann.expect_event("gameState").await.expect("a state");
-            assert_eq!(state.arg::<Value>(0).expect("a state")["gold"], gold);
+            ann.emit(ClickGold).await.expect("clicks");
+            let GoldClicked(seen) = ann.expect().await.expect("seen");
+            assert_eq!(seen, "I see you clicking that gold");
+            assert_eq!(state(&mut ann).await.gold, gold);
         }
-        let bought: Value = ann
-            .emit_with_ack("buy", "shovel")
+        let bought = ann
+            .emit_with_ack(Buy(Equipment::Shovel))
             .await
             .expect("a purchase");
-        assert_eq!(bought, json!({ "bought": true, "gold": 0 }));
-        let state = ann.expect_event("gameState").await.expect("a state");
-        assert_eq!(state.arg::<Value>(0).expect("a state")["goldPerSecond"], 1);
+        assert_eq!(
+            bought,
+            Purchase {
+                bought: true,
+                gold: 0
+            }
+        );
+        assert_eq!(state(&mut ann).await.gold_per_second, 1);
     }
 
     /// The digging task pushes each player's state to that player alone, by socket id.
@@ -258,19 +265,11 @@ mod tests {
         let mut ann = player(&io, "ann").await;
         let mut bob = player(&io, "bob").await;
         for (client, name) in [(&mut ann, "ann"), (&mut bob, "bob")] {
-            let first = client
-                .expect_event("gameState")
-                .await
-                .expect("the first state");
-            assert_eq!(first.arg::<Value>(0).expect("a state")["username"], name);
-            let pushed = client
-                .expect_event("gameState")
-                .await
-                .expect("a push within 2 s");
+            assert_eq!(state(client).await.username, name, "the first state");
             assert_eq!(
-                pushed.arg::<Value>(0).expect("a state")["username"],
+                state(client).await.username,
                 name,
-                "{name} gets its own state"
+                "{name} gets its own state pushed within 2 s"
             );
         }
     }

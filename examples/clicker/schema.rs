@@ -1,6 +1,7 @@
 //! The clicker game's contract: what the page may send, what the server may emit, with their
 //! payload types. rustc checks every handler and emit against it, and it exports the
-//! TypeScript typings of `tests/ts/generated/clicker.d.ts`.
+//! TypeScript typings of `tests/ts/generated/clicker.d.ts`. The server-to-client payloads also
+//! derive `Deserialize`, so that the tests read them through the typed test client.
 
 use ferrio::prelude::*;
 use ferrio::schema::TS;
@@ -42,7 +43,7 @@ impl Equipment {
 }
 
 /// The answer to `buy`: whether it was bought, and the gold left.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Purchase {
     /// Whether the player could afford it.
     pub bought: bool,
@@ -51,7 +52,7 @@ pub struct Purchase {
 }
 
 /// A player's equipment.
-#[derive(Debug, Clone, Default, Serialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Inventory {
     /// Shovels owned.
     pub shovel: u64,
@@ -60,7 +61,7 @@ pub struct Inventory {
 }
 
 /// Everything a player's page shows.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct GameState {
     /// The player's name.
