@@ -34,6 +34,8 @@ extern crate self as ferrio;
 #[path = "private.rs"]
 pub mod __private;
 mod adapter;
+#[cfg(feature = "admin")]
+pub mod admin;
 mod client_script;
 pub mod engineio;
 mod error;

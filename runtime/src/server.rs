@@ -361,6 +361,28 @@ impl fmt::Debug for SocketIo {
     }
 }
 
+#[cfg(feature = "admin")]
+impl SocketIo {
+    /// The Engine.IO connections open now, and how many of them poll.
+    pub(crate) fn connection_counts(&self) -> (usize, usize) {
+        let engine = &self.engine.engine;
+        (engine.session_count(), engine.polling_count())
+    }
+
+    /// Every namespace's path with the number of sockets connected to it here.
+    pub(crate) fn namespace_counts(&self) -> Vec<(String, usize)> {
+        let mut counts: Vec<_> = self
+            .shared()
+            .namespaces
+            .by_path
+            .iter()
+            .map(|(path, namespace)| (path.clone(), namespace.socket_count()))
+            .collect();
+        counts.sort();
+        counts
+    }
+}
+
 impl SocketIo {
     /// The client script's response, when the request asks for it.
     fn client_script<B>(&self, request: &Request<B>) -> Option<Response<ResponseBody>> {

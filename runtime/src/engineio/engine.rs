@@ -114,6 +114,15 @@ impl<H: EngineHandler> Engine<H> {
         read(&self.sessions).len()
     }
 
+    /// How many sessions use HTTP long-polling now.
+    #[cfg(feature = "admin")]
+    pub(crate) fn polling_count(&self) -> usize {
+        read(&self.sessions)
+            .values()
+            .filter(|session| session.is_polling())
+            .count()
+    }
+
     /// Opens a session, queues its open packet, and starts its heartbeat.
     pub(crate) fn open(
         self: &Arc<Self>,

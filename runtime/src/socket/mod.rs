@@ -205,6 +205,12 @@ impl<N> Socket<N> {
         self.inner.connection.transport()
     }
 
+    /// The id of the Engine.IO connection the socket rides on (Node's `socket.client.id`).
+    #[cfg(feature = "admin")]
+    pub(crate) fn connection_id(&self) -> Sid {
+        self.inner.connection.sid()
+    }
+
     /// Whether this socket came back through connection state recovery, with its id, rooms,
     /// data and the events it missed (socket.io's `socket.recovered`).
     ///

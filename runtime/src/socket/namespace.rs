@@ -93,6 +93,12 @@ impl Namespace {
         read(&self.sockets).values().cloned().collect()
     }
 
+    /// How many sockets are connected to the namespace on this server.
+    #[cfg(feature = "admin")]
+    pub(crate) fn socket_count(&self) -> usize {
+        read(&self.sockets).len()
+    }
+
     /// The connected socket that a private id recovers, if it is still here: its client came
     /// back before this server saw it leave.
     pub(crate) fn socket_of_pid(&self, pid: Sid) -> Option<Socket> {

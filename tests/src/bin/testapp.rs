@@ -35,6 +35,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use ferrio::admin::{Auth, Instrument};
 use ferrio::{
     Ack, AckSender, ConnectError, ConnectionStateRecovery, DisconnectReason, Event, Payload,
     Recovered, Rooms, Sid, Socket, SocketData, SocketIo, State, Transport,
@@ -611,6 +612,27 @@ fn recovery(ms: &str) -> ConnectionStateRecovery {
     recovery
 }
 
+/// The Admin UI's instrumentation on `/ops` (the app has an `/admin` of its own): `ADMIN=open`
+/// without auth, `ADMIN=basic` with the user `admin` and the password `changeit`; `ADMIN_READONLY=1`, `ADMIN_PRODUCTION=1` and
+/// `ADMIN_SERVER_ID` as set.
+fn admin(mode: &str) -> Result<Instrument, ferrio::admin::InvalidHash> {
+    let auth = match mode {
+        "basic" => Auth::basic(
+            "admin",
+            "$2a$10$BjMzjHifo..oU1bOQ.mAHOOxwDSfuTR7XEdG6ShZujgsP5KNu.LBq",
+        )?,
+        _ => Auth::None,
+    };
+    let mut instrument = Instrument::new(auth)
+        .namespace("/ops")
+        .readonly(std::env::var("ADMIN_READONLY").as_deref() == Ok("1"))
+        .production(std::env::var("ADMIN_PRODUCTION").as_deref() == Ok("1"));
+    if let Ok(id) = std::env::var("ADMIN_SERVER_ID") {
+        instrument = instrument.server_id(id);
+    }
+    Ok(instrument)
+}
+
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -668,6 +690,9 @@ async fn main() -> std::io::Result<()> {
     }
     if let Ok(ms) = std::env::var("RECOVERY_MS") {
         builder = builder.connection_state_recovery(recovery(&ms));
+    }
+    if let Ok(mode) = std::env::var("ADMIN") {
+        builder = builder.instrument(admin(&mode).map_err(std::io::Error::other)?);
     }
     let io = builder
         .ping_interval(Duration::from_millis(env_or("PING_INTERVAL_MS", 300)))
