@@ -31,6 +31,7 @@ use crate::socket::Socket;
 use crate::socket::adapter::{AdapterFactory, BroadcastOptions, LocalNamespace, Room};
 use crate::socket::connection::{Dispatcher, Namespaces};
 use crate::socket::namespace::Namespace;
+use crate::socket::observer::Observer;
 use crate::socket::operators::{BroadcastOperator, IntoRooms};
 use crate::socket::recovery::ConnectionStateRecovery;
 
@@ -116,6 +117,7 @@ impl SocketIo {
             routes: Routes::Annotated,
             default_error: None,
             required_state: Vec::new(),
+            observer: None,
         }
     }
 
@@ -128,7 +130,7 @@ impl SocketIo {
         })
     }
 
-    #[cfg(feature = "redis")]
+    #[cfg(any(feature = "redis", feature = "admin"))]
     pub(crate) fn from_shared(shared: &Weak<Shared>) -> Option<Self> {
         Self::from_arc(shared.upgrade()?)
     }
@@ -145,7 +147,7 @@ impl SocketIo {
     }
 
     /// A handle that does not keep the server alive; see [`from_shared`](Self::from_shared).
-    #[cfg(feature = "redis")]
+    #[cfg(any(feature = "redis", feature = "admin"))]
     pub(crate) fn downgrade(&self) -> Weak<Shared> {
         Arc::downgrade(&self.shared)
     }
@@ -465,6 +467,8 @@ pub struct SocketIoBuilder {
     default_error: Option<ErrorHandler>,
     /// State that annotated namespace classes need: its type, and who needs it.
     required_state: Vec<(TypeId, String)>,
+    /// Told of the sockets' lives (the Admin UI's instrumentation).
+    pub(crate) observer: Option<Arc<dyn Observer>>,
 }
 
 /// Which annotated handlers a server gathers.
@@ -716,6 +720,7 @@ impl SocketIoBuilder {
             routes: _,
             default_error,
             required_state,
+            observer,
         } = self;
         let mut problems: Vec<String> = unhandled_events(&schemas, &namespaces);
         problems.append(&mut registering);
@@ -742,6 +747,7 @@ impl SocketIoBuilder {
                             default_error.clone(),
                             config.ack_timeout,
                             config.recovery,
+                            observer.clone(),
                         );
                         (path, built)
                     })

@@ -5,7 +5,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, connectError, nextEvent, sleep } from "./harness.mjs";
+import { startServer, connectError, nextEvent, sleep, ack } from "./harness.mjs";
 
 const ADMIN = { username: "admin", password: "changeit" };
 
@@ -131,6 +131,38 @@ describe("admin UI instrumentation", () => {
     const check = srv.socket("/ops", { transports: ["websocket"] });
     const [sockets] = await nextEvent(check, "all_sockets", 3000);
     assert.deepEqual(sockets.find((s) => s.id === ann.id).rooms, [ann.id]);
+  });
+
+  it("live view: sockets connected and disconnected, rooms joined and left, as they happen", async (t) => {
+    const srv = await startServer("testapp", { t, env: { ADMIN: "open" } });
+    const { ui } = await admin(srv, {});
+    const seen = [];
+    for (const event of ["socket_connected", "socket_disconnected", "room_joined", "room_left"]) {
+      ui.on(event, (...args) => seen.push([event, ...args]));
+    }
+    await sleep(100);
+    seen.length = 0;
+    const ann = await srv.connect("/", { transports: ["websocket"], query: { who: "ann" } });
+    const id = ann.id;
+    const connectedEvent = await until(() => seen.find(([e]) => e === "socket_connected"), "socket_connected");
+    const [, described] = connectedEvent;
+    assert.equal(described.id, id);
+    assert.equal(described.nsp, "/");
+    assert.equal(described.transport, "websocket");
+    assert.equal(described.handshake.query.who, "ann");
+    assert.deepEqual(described.rooms, [id]);
+    await until(() => seen.find(([e, , room]) => e === "room_joined" && room === id), "the own room joined");
+
+    await ack(ann, "join", "lobby");
+    const joined = await until(() => seen.find(([e, , room]) => e === "room_joined" && room === "lobby"), "lobby joined");
+    assert.deepEqual(joined, ["room_joined", "/", "lobby", id]);
+    await ack(ann, "leave", "lobby");
+    const left = await until(() => seen.find(([e, , room]) => e === "room_left" && room === "lobby"), "lobby left");
+    assert.deepEqual(left, ["room_left", "/", "lobby", id]);
+
+    ann.disconnect();
+    const gone = await until(() => seen.find(([e]) => e === "socket_disconnected"), "socket_disconnected");
+    assert.deepEqual(gone, ["socket_disconnected", "/", id, "client namespace disconnect"]);
   });
 
   it("production mode: statistics only, no socket list", async (t) => {

@@ -114,26 +114,37 @@ impl Adapter for LocalAdapter {
 
     fn add_all(&self, sid: Sid, rooms: &[Room]) {
         let mut index = write(&self.index);
+        let mut joined = Vec::new();
         for room in rooms {
-            index.rooms.entry(room.clone()).or_default().insert(sid);
+            if index.rooms.entry(room.clone()).or_default().insert(sid) {
+                joined.push(room);
+            }
         }
         index
             .sids
             .entry(sid)
             .or_default()
             .extend(rooms.iter().cloned());
+        drop(index);
+        // Told once the index is free: the observer may emit, to this namespace too.
+        self.namespace.observe_rooms(sid, true, joined);
     }
 
     fn del(&self, sid: Sid, room: &Room) {
         let mut index = write(&self.index);
+        let mut left = false;
         if let Some(members) = index.rooms.get_mut(room) {
-            members.remove(&sid);
+            left = members.remove(&sid);
             if members.is_empty() {
                 index.rooms.remove(room);
             }
         }
         if let Some(rooms) = index.sids.get_mut(&sid) {
             rooms.remove(room);
+        }
+        drop(index);
+        if left {
+            self.namespace.observe_rooms(sid, false, [room]);
         }
     }
 
@@ -142,14 +153,16 @@ impl Adapter for LocalAdapter {
         let Some(rooms) = index.sids.remove(&sid) else {
             return;
         };
-        for room in rooms {
-            if let Some(members) = index.rooms.get_mut(&room) {
+        for room in &rooms {
+            if let Some(members) = index.rooms.get_mut(room) {
                 members.remove(&sid);
                 if members.is_empty() {
-                    index.rooms.remove(&room);
+                    index.rooms.remove(room);
                 }
             }
         }
+        drop(index);
+        self.namespace.observe_rooms(sid, false, &rooms);
     }
 
     fn socket_rooms(&self, sid: Sid) -> Vec<Room> {

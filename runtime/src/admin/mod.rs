@@ -23,6 +23,7 @@
 //! ```
 
 mod auth;
+mod live;
 mod stats;
 
 pub use self::auth::{Auth, InvalidHash};
@@ -115,6 +116,8 @@ struct Admin {
     stats: stats::Stats,
     /// The statistics are being emitted.
     emitting: AtomicBool,
+    /// The live view, outside production mode.
+    live: Option<Arc<live::Live>>,
 }
 
 impl Admin {
@@ -169,13 +172,18 @@ impl SocketIoBuilder {
     /// let io = SocketIo::builder().instrument(Instrument::new(Auth::None)).build();
     /// # let _ = io;
     /// ```
-    pub fn instrument(self, options: Instrument) -> Self {
+    pub fn instrument(mut self, options: Instrument) -> Self {
         let path = options.namespace.clone();
+        let live = (!options.production).then(|| Arc::new(live::Live::new(path.clone())));
+        if let Some(live) = &live {
+            self.observer = Some(live.clone());
+        }
         let admin = Arc::new(Admin {
             stats: stats::Stats::new(options.server_id.clone()),
             sessions: Sessions::default(),
             options,
             emitting: AtomicBool::new(false),
+            live,
         });
         let on_connect = admin.clone();
         let actions = admin.clone();
@@ -211,6 +219,9 @@ async fn connect(admin: &Arc<Admin>, socket: &Socket, io: &SocketIo) -> Result<(
         let _ = socket.emit("all_sockets", all_sockets(io).await);
     }
     admin.start_stats(io);
+    if let Some(live) = &admin.live {
+        live.watch(io);
+    }
     Ok(())
 }
 
@@ -304,20 +315,7 @@ async fn all_sockets(io: &SocketIo) -> Vec<Value> {
         };
         for socket in sockets {
             let here = local.get(&socket.id());
-            // The UI shows the handshake, but never the credentials it carried (as in Node).
-            let mut handshake = serde_json::to_value(socket.handshake()).unwrap_or_default();
-            if let Some(handshake) = handshake.as_object_mut() {
-                handshake.remove("auth");
-            }
-            all.push(json!({
-                "id": socket.id(),
-                "clientId": here.map(|s| s.connection_id().to_string()),
-                "transport": here.map(|s| s.transport().as_str()),
-                "nsp": path,
-                "data": socket.raw_data(),
-                "handshake": handshake,
-                "rooms": socket.rooms(),
-            }));
+            all.push(live::describe(socket.info(), &path, here));
         }
     }
     all

@@ -20,6 +20,7 @@ use crate::payload::Payload;
 use crate::socket::adapter::AdapterFactory;
 use crate::socket::in_order::start_in_order;
 use crate::socket::namespace::{Dispatch, Namespace};
+use crate::socket::observer::Observer;
 use crate::socket::recovery::ConnectionStateRecovery;
 use crate::socket::{DisconnectReason, Socket};
 use crate::socketio::lent;
@@ -272,6 +273,7 @@ impl NamespaceBuilder {
         default_error: Option<ErrorHandler>,
         ack_timeout: Duration,
         recovery: Option<ConnectionStateRecovery>,
+        observer: Option<Arc<dyn Observer>>,
     ) -> Arc<Namespace> {
         let path: Arc<str> = self.path.into();
         let handlers = Handlers {
@@ -292,6 +294,7 @@ impl NamespaceBuilder {
             ack_timeout,
             recovery,
             server,
+            observer,
         )
     }
 }

@@ -18,6 +18,7 @@ use crate::error::{ClusterResult, SendError};
 use crate::payload::Payload;
 use crate::socket::ack::AckStream;
 use crate::socket::namespace::Namespace;
+use crate::socket::observer::Observer;
 use crate::socket::recovery::{ConnectionStateRecovery, Offset, SavedSession};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
@@ -466,6 +467,7 @@ pub struct LocalNamespace {
     namespace: Weak<Namespace>,
     path: Arc<str>,
     recovery: Option<ConnectionStateRecovery>,
+    observer: Option<Arc<dyn Observer>>,
 }
 
 impl LocalNamespace {
@@ -473,11 +475,31 @@ impl LocalNamespace {
         namespace: Weak<Namespace>,
         path: Arc<str>,
         recovery: Option<ConnectionStateRecovery>,
+        observer: Option<Arc<dyn Observer>>,
     ) -> Self {
         Self {
             namespace,
             path,
             recovery,
+            observer,
+        }
+    }
+
+    /// Tells the server's observer, if it has one, that `sid` joined (`true`) or left rooms.
+    pub(crate) fn observe_rooms<'a>(
+        &self,
+        sid: Sid,
+        joined: bool,
+        rooms: impl IntoIterator<Item = &'a Room>,
+    ) {
+        let Some(observer) = &self.observer else {
+            return;
+        };
+        for room in rooms {
+            match joined {
+                true => observer.joined(&self.path, room, sid),
+                false => observer.left(&self.path, room, sid),
+            }
         }
     }
 

@@ -199,6 +199,8 @@ impl Dispatcher {
                 Ok(()) => {
                     if socket.confirm(replay).is_err() {
                         socket.close(DisconnectReason::SlowClient);
+                    } else if let Some(observer) = &namespace.observer {
+                        observer.connected(&socket);
                     }
                 }
                 Err(refusal) => {

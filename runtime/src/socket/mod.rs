@@ -9,6 +9,7 @@ pub(crate) mod connection;
 pub(crate) mod data;
 pub(crate) mod in_order;
 pub(crate) mod namespace;
+pub(crate) mod observer;
 pub(crate) mod operators;
 pub(crate) mod recovery;
 pub(crate) mod remote_socket;
@@ -685,6 +686,9 @@ impl Socket<Untyped> {
         self.inner.acks.clear();
         tracing::debug!(namespace = %namespace.path, sid = %self.id(), %reason, "socket disconnected");
         if was_connected {
+            if let Some(observer) = &namespace.observer {
+                observer.disconnected(self, reason);
+            }
             namespace.handlers.disconnect(self, reason);
         }
     }

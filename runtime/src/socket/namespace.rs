@@ -15,6 +15,7 @@ use crate::payload::Payload;
 use crate::sid::SidMap;
 use crate::socket::adapter::{Adapter, AdapterFactory, LocalNamespace};
 use crate::socket::in_order::BoxFuture;
+use crate::socket::observer::Observer;
 use crate::socket::recovery::ConnectionStateRecovery;
 use crate::socket::{DisconnectReason, Socket};
 use crate::sync::{read, write};
@@ -46,6 +47,8 @@ pub(crate) struct Namespace {
     pub(crate) recovery: Option<ConnectionStateRecovery>,
     /// The server the namespace belongs to, for the layer above, which knows its type.
     pub(crate) server: Weak<dyn Any + Send + Sync>,
+    /// Told of the sockets' lives, when the server is watched (the Admin UI).
+    pub(crate) observer: Option<Arc<dyn Observer>>,
 }
 
 impl Namespace {
@@ -57,9 +60,16 @@ impl Namespace {
         ack_timeout: Duration,
         recovery: Option<ConnectionStateRecovery>,
         server: Weak<dyn Any + Send + Sync>,
+        observer: Option<Arc<dyn Observer>>,
     ) -> Arc<Self> {
         Arc::new_cyclic(|weak| Namespace {
-            adapter: adapter.create(LocalNamespace::new(weak.clone(), path.clone(), recovery)),
+            adapter: adapter.create(LocalNamespace::new(
+                weak.clone(),
+                path.clone(),
+                recovery,
+                observer.clone(),
+            )),
+            observer,
             recovery,
             path,
             handlers,

@@ -52,6 +52,12 @@ impl<N> fmt::Debug for RemoteSocket<N> {
 }
 
 impl<N> RemoteSocket<N> {
+    /// What the cluster told of the socket.
+    #[cfg(feature = "admin")]
+    pub(crate) fn info(&self) -> &SocketInfo {
+        &self.info
+    }
+
     pub(crate) fn new(info: SocketInfo, operator: BroadcastOperator<N>) -> Self {
         Self { info, operator }
     }
