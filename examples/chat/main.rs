@@ -12,12 +12,16 @@
 //! back in its room, with the messages it missed; the page says which happened.
 //!
 //! With `REDIS_URL` set, several chat processes share their rooms through that Redis.
+//!
+//! The Socket.IO Admin UI is served at `/admin-ui/` (user `admin`, password `changeit`; set
+//! `ADMIN_PASSWORD_HASH` to a bcrypt hash of another), and shows the chat's users live.
 
 #[path = "../common.rs"]
 mod common;
 
 use std::time::Duration;
 
+use ferrio::admin::{AdminUi, Auth, Instrument};
 use ferrio::prelude::*;
 use ferrio::{ConnectionStateRecovery, Cors, Transport};
 use serde_json::json;
@@ -104,9 +108,34 @@ async fn user_connected(socket: Socket, io: SocketIo, user: NewUser) {
     );
 }
 
+/// The bcrypt hash of the Admin UI's default password, `changeit`.
+const CHANGEIT: &str = "$2a$10$BjMzjHifo..oU1bOQ.mAHOOxwDSfuTR7XEdG6ShZujgsP5KNu.LBq";
+
+/// The Admin UI's instrumentation: the user `admin`, with `ADMIN_PASSWORD_HASH` or `changeit`.
+fn instrument() -> Instrument {
+    let hash = std::env::var("ADMIN_PASSWORD_HASH").unwrap_or_else(|_| CHANGEIT.to_owned());
+    let auth = Auth::basic("admin", hash).unwrap_or_else(|error| {
+        eprintln!("ADMIN_PASSWORD_HASH: {error}");
+        std::process::exit(1);
+    });
+    Instrument::new(auth)
+}
+
+/// The Admin UI's front end and icons, installed from npm in `examples/node_modules`.
+fn admin_ui() -> AdminUi {
+    let modules = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node_modules");
+    AdminUi::from_dir(modules.join("@socket.io/admin-ui/ui/dist"))
+        .and_then(|ui| ui.icons(modules.join("@mdi/font")))
+        .unwrap_or_else(|error| {
+            eprintln!("{error}\nInstall the Admin UI first: `npm ci` in examples/ (scripts/run-example does it).");
+            std::process::exit(1);
+        })
+}
+
 /// The chat's Socket.IO server.
 fn server(builder: ferrio::SocketIoBuilder) -> SocketIo {
     builder
+        .instrument(instrument())
         // A page whose network drops comes back in its room, with the messages it missed.
         .connection_state_recovery(ConnectionStateRecovery::default())
         .cors(Cors::Any)
@@ -125,10 +154,13 @@ async fn main() -> std::io::Result<()> {
             .map_err(std::io::Error::other)?;
         builder = builder.adapter(redis.adapter());
     }
-    let io = server(builder.serve_client(common::client_script(common::Client::V4)));
+    let builder = builder.serve_client(common::client_script(common::Client::V4));
+    let io = server(builder.serve_admin_ui(admin_ui()));
     let app = axum::Router::new()
         .route_service("/socket.io/", io.clone())
         .route_service("/socket.io/socket.io.js", io.clone())
+        .route_service("/admin-ui/", io.clone())
+        .route_service("/admin-ui/{*file}", io.clone())
         .fallback_service(common::static_files("chat"));
     let listener = common::listen(8080, "http").await?;
     axum::serve(listener, app)

@@ -50,6 +50,8 @@ pub(crate) struct Shared {
     namespaces: Arc<Namespaces>,
     pub(crate) state: StateMap,
     client_script: Option<ClientScript>,
+    #[cfg(feature = "admin")]
+    admin_ui: Option<crate::admin::AdminUi>,
     /// Read by cluster adapters only.
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     server_events: HashMap<String, ServerEventListener>,
@@ -112,6 +114,8 @@ impl SocketIo {
             state: StateMap::default(),
             adapter: Box::new(LocalAdapter::new),
             client_script: None,
+            #[cfg(feature = "admin")]
+            admin_ui: None,
             server_events: HashMap::new(),
             problems: Vec::new(),
             routes: Routes::Annotated,
@@ -386,14 +390,36 @@ impl SocketIo {
 }
 
 impl SocketIo {
-    /// The client script's response, when the request asks for it.
-    fn client_script<B>(&self, request: &Request<B>) -> Option<Response<ResponseBody>> {
+    /// The response of the files the server serves beside its endpoint (the client script,
+    /// the admin UI), when the request asks for one.
+    fn static_file<B>(&self, request: &Request<B>) -> Option<Response<ResponseBody>> {
+        let path = request.uri().path();
+        let engine_path = &self.engine.engine.config.path;
+        #[cfg(feature = "admin")]
+        if let Some(ui) = &self.shared().admin_ui
+            && let Some(response) = ui.respond(path, engine_path)
+        {
+            return Some(response);
+        }
         let script = self.shared().client_script.as_ref()?;
-        let file = request
-            .uri()
-            .path()
-            .strip_prefix(&self.engine.engine.config.path)?;
-        script.respond(file)
+        script.respond(path.strip_prefix(engine_path.as_str())?)
+    }
+
+    /// Whether one of the files served beside the endpoint is at `path`.
+    fn owns_static_file(&self, path: &str) -> bool {
+        #[cfg(feature = "admin")]
+        if self
+            .shared()
+            .admin_ui
+            .as_ref()
+            .is_some_and(|ui| ui.owns(path))
+        {
+            return true;
+        }
+        self.shared().client_script.is_some()
+            && path
+                .strip_prefix(&self.engine.engine.config.path)
+                .is_some_and(|file| file.starts_with("socket.io.js"))
     }
 }
 
@@ -407,7 +433,7 @@ impl<B: RequestBody> tower_service::Service<Request<B>> for SocketIo {
     }
 
     fn call(&mut self, request: Request<B>) -> ServiceFuture {
-        match self.client_script(&request) {
+        match self.static_file(&request) {
             Some(response) => Box::pin(std::future::ready(Ok(response))),
             None => self.engine.call(request),
         }
@@ -416,15 +442,11 @@ impl<B: RequestBody> tower_service::Service<Request<B>> for SocketIo {
 
 impl App for SocketIo {
     fn owns(&self, path: &str) -> bool {
-        self.engine.owns(path)
-            || self.shared().client_script.is_some()
-                && path
-                    .strip_prefix(&self.engine.engine.config.path)
-                    .is_some_and(|file| file.starts_with("socket.io.js"))
+        self.engine.owns(path) || self.owns_static_file(path)
     }
 
     fn handle(&self, request: Request<hyper::body::Incoming>) -> ResponseFuture {
-        match self.client_script(&request) {
+        match self.static_file(&request) {
             Some(response) => Box::pin(std::future::ready(response)),
             None => App::handle(&self.engine, request),
         }
@@ -459,6 +481,8 @@ pub struct SocketIoBuilder {
     state: StateMap,
     adapter: Box<dyn AdapterFactory>,
     client_script: Option<ClientScript>,
+    #[cfg(feature = "admin")]
+    pub(crate) admin_ui: Option<crate::admin::AdminUi>,
     /// Server event listeners, with the handler each was made from.
     server_events: HashMap<String, (String, ServerEventListener)>,
     /// Problems found while registering, reported by `try_build`.
@@ -715,6 +739,8 @@ impl SocketIoBuilder {
             state,
             adapter,
             client_script,
+            #[cfg(feature = "admin")]
+            admin_ui,
             server_events,
             problems: mut registering,
             routes: _,
@@ -760,6 +786,8 @@ impl SocketIoBuilder {
                     }),
                     state,
                     client_script,
+                    #[cfg(feature = "admin")]
+                    admin_ui,
                     server_events: server_events
                         .into_iter()
                         .map(|(event, (_, listener))| (event, listener))

@@ -25,8 +25,10 @@
 mod auth;
 mod live;
 mod stats;
+mod ui;
 
 pub use self::auth::{Auth, InvalidHash};
+pub use self::ui::AdminUi;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -202,6 +204,14 @@ impl SocketIoBuilder {
                     })
                 })
         })
+    }
+}
+
+impl SocketIoBuilder {
+    /// Serves the Admin UI's front end at its path (feature `admin`): see [`AdminUi`].
+    pub fn serve_admin_ui(mut self, ui: AdminUi) -> Self {
+        self.admin_ui = Some(ui);
+        self
     }
 }
 
