@@ -114,9 +114,11 @@ impl Adapter for LocalAdapter {
 
     fn add_all(&self, sid: Sid, rooms: &[Room]) {
         let mut index = write(&self.index);
+        // Which rooms are new to it, only when an observer will be told.
+        let observed = self.namespace.is_observed();
         let mut joined = Vec::new();
         for room in rooms {
-            if index.rooms.entry(room.clone()).or_default().insert(sid) {
+            if index.rooms.entry(room.clone()).or_default().insert(sid) && observed {
                 joined.push(room);
             }
         }

@@ -485,6 +485,11 @@ impl LocalNamespace {
         }
     }
 
+    /// Whether the server has an observer to tell of room changes.
+    pub(crate) fn is_observed(&self) -> bool {
+        self.observer.is_some()
+    }
+
     /// Tells the server's observer, if it has one, that `sid` joined (`true`) or left rooms.
     pub(crate) fn observe_rooms<'a>(
         &self,
